@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs every test file under test/ with node's test runner through tsx.
+// Node 20's `node --test` does not expand globs, so the files are listed here.
+import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+/**
+ * @param {string} dir
+ * @returns {string[]}
+ */
+function findTests (dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return findTests(path)
+    return entry.name.endsWith('.test.ts') ? [path] : []
+  })
+}
+
+const filters = process.argv.slice(2)
+const files = findTests('test').filter((file) => filters.length === 0 || filters.some((f) => file.includes(f))).sort()
+if (files.length === 0) {
+  console.error('no test files matched')
+  process.exit(1)
+}
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit' })
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -1,0 +1,127 @@
+import { imageReferenceError } from '../gatherings/references.js'
+import { formatGoDuration, parseGoDuration } from './go-duration.js'
+
+/** Everything the service can be configured with; each field says its variable and default. */
+export interface Config {
+  /** `PORT`: TCP port to listen on (default: 8080). */
+  port: number
+  /** `HOST`: address to bind (default: 0.0.0.0). */
+  host: string
+  /** `DB_PATH`: SQLite database file, or `:memory:` (default: ./data/gatherings.db). */
+  dbPath: string
+  /** `DATA_DIR`: where each gathering's output, files and archive live (default: ./data/gatherings). */
+  dataDir: string
+  /** `OC_PATH`: the `oc` executable, a path or a name looked up on PATH (default: oc). */
+  ocPath: string
+  /** `MUST_GATHER_IMAGE` (alias `DEFAULT_IMAGE`): image used when a request names none; empty means oc's default (default: empty). */
+  defaultImage: string
+  /** `TIMEOUT`: `--timeout` when a request gives none, Go duration (default: 20m). */
+  defaultTimeout: string
+  /** `MAX_TIMEOUT`: the largest `timeout` a request may ask for (default: 6h). */
+  maxTimeoutMs: number
+  /** `TIMEOUT_GRACE`: how long past its timeout `oc` may run before the service kills it (default: 5m). */
+  timeoutGraceMs: number
+  /** `CANCEL_GRACE`: between SIGTERM and SIGKILL when a run is stopped (default: 30s). */
+  cancelGraceMs: number
+  /** `SHUTDOWN_GRACE`: on SIGTERM, how long running gatherings may finish before they are cancelled (default: 60s). */
+  shutdownGraceMs: number
+  /** `ARCHIVE_FILENAME`: archive a must-gather image may write itself, served as is (default: must-gather.tar.gz). */
+  archiveFilename: string
+  /** `CLEANUP_MAX_AGE`: finished gatherings older than this are deleted; -1 disables (default: -1). */
+  cleanupMaxAgeMs: number | undefined
+  /** `MAX_CONCURRENT`: gatherings running at once (default: 4). */
+  maxConcurrent: number
+  /** `MAX_QUEUED`: gatherings waiting to run before POST answers 429 (default: 100). */
+  maxQueued: number
+  /** `EXEC_OUTPUT_LIMIT`: bytes of output shown in `exec-output` of one gathering (default: 65536). */
+  execOutputLimit: number
+  /** `LIST_OUTPUT_LIMIT`: bytes of output shown in `exec-output` of list entries (default: 200). */
+  listOutputLimit: number
+  /** `KEEP_GATHERED_FILES`: keep the unpacked files next to the archive (default: false). */
+  keepGatheredFiles: boolean
+  /** `LOG_LEVEL` (or `DEBUG` set to anything: debug) (default: info). */
+  logLevel: string
+}
+
+/** Configuration that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  constructor (readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Reads and checks the whole configuration; throws a `ConfigError` on the first bad variable. */
+export function loadConfig (env: Env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]
+    return value === undefined || value.trim() === '' ? undefined : value.trim()
+  }
+  const defaultTimeout = read('TIMEOUT') ?? '20m'
+  const defaultTimeoutMs = duration('TIMEOUT', defaultTimeout, { positive: true })
+  const maxTimeoutMs = duration('MAX_TIMEOUT', read('MAX_TIMEOUT') ?? '6h', { positive: true })
+  if (defaultTimeoutMs > maxTimeoutMs) {
+    throw new ConfigError('TIMEOUT', `${defaultTimeout} is longer than MAX_TIMEOUT (${formatGoDuration(maxTimeoutMs)})`)
+  }
+  const defaultImage = read('MUST_GATHER_IMAGE') ?? read('DEFAULT_IMAGE') ?? ''
+  const imageVariable = read('MUST_GATHER_IMAGE') !== undefined ? 'MUST_GATHER_IMAGE' : 'DEFAULT_IMAGE'
+  for (const image of defaultImage.split(',').filter((i) => i !== '')) {
+    const error = imageReferenceError(image)
+    if (error !== undefined) throw new ConfigError(imageVariable, `"${image}" is not an image reference: ${error}`)
+  }
+  const cleanup = read('CLEANUP_MAX_AGE') ?? '-1'
+  const archiveFilename = read('ARCHIVE_FILENAME') ?? 'must-gather.tar.gz'
+  if (archiveFilename.includes('/') || archiveFilename === '.' || archiveFilename === '..' || archiveFilename.includes('\0')) {
+    throw new ConfigError('ARCHIVE_FILENAME', `"${archiveFilename}" must be a plain file name`)
+  }
+  const logLevel = read('LOG_LEVEL') ?? (read('DEBUG') !== undefined && read('DEBUG') !== 'false' ? 'debug' : 'info')
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
+
+  return {
+    port: integer('PORT', read('PORT') ?? '8080', 0, 65535),
+    host: read('HOST') ?? '0.0.0.0',
+    dbPath: read('DB_PATH') ?? './data/gatherings.db',
+    dataDir: read('DATA_DIR') ?? './data/gatherings',
+    ocPath: read('OC_PATH') ?? 'oc',
+    defaultImage,
+    defaultTimeout,
+    maxTimeoutMs,
+    timeoutGraceMs: duration('TIMEOUT_GRACE', read('TIMEOUT_GRACE') ?? '5m', {}),
+    cancelGraceMs: duration('CANCEL_GRACE', read('CANCEL_GRACE') ?? '30s', {}),
+    shutdownGraceMs: duration('SHUTDOWN_GRACE', read('SHUTDOWN_GRACE') ?? '60s', {}),
+    archiveFilename,
+    cleanupMaxAgeMs: cleanup === '-1' ? undefined : duration('CLEANUP_MAX_AGE', cleanup, { positive: true }),
+    maxConcurrent: integer('MAX_CONCURRENT', read('MAX_CONCURRENT') ?? '4', 1, 1000),
+    maxQueued: integer('MAX_QUEUED', read('MAX_QUEUED') ?? '100', 0, 1_000_000),
+    execOutputLimit: integer('EXEC_OUTPUT_LIMIT', read('EXEC_OUTPUT_LIMIT') ?? '65536', 0, 64 * 1024 * 1024),
+    listOutputLimit: integer('LIST_OUTPUT_LIMIT', read('LIST_OUTPUT_LIMIT') ?? '200', 0, 1024 * 1024),
+    keepGatheredFiles: boolean('KEEP_GATHERED_FILES', read('KEEP_GATHERED_FILES') ?? 'false'),
+    logLevel
+  }
+}
+
+function duration (variable: string, text: string, { positive = false }: { positive?: boolean }): number {
+  const ms = parseGoDuration(text)
+  if (ms === undefined) throw new ConfigError(variable, `"${text}" is not a Go duration (e.g. 30s, 20m, 1h30m)`)
+  if (ms < 0 || (positive && ms === 0)) throw new ConfigError(variable, `"${text}" must be ${positive ? 'greater than zero' : 'zero or more'}`)
+  return ms
+}
+
+function integer (variable: string, text: string, min: number, max: number): number {
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ConfigError(variable, `"${text}" must be a whole number from ${min} to ${max}`)
+  }
+  return value
+}
+
+function boolean (variable: string, text: string): boolean {
+  if (['true', '1', 'yes'].includes(text.toLowerCase())) return true
+  if (['false', '0', 'no'].includes(text.toLowerCase())) return false
+  throw new ConfigError(variable, `"${text}" must be true or false`)
+}

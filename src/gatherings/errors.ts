@@ -1,0 +1,44 @@
+/** Base of the domain's expected failures; `code` maps to an HTTP status in one place (http/error-handler.ts). */
+export class GatheringError extends Error {
+  constructor (message: string, readonly code: string) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** A request value that `oc` (or the service) would refuse; `field` is the JSON field name. */
+export class ValidationError extends GatheringError {
+  constructor (readonly field: string, message: string) {
+    super(message, 'VALIDATION_FAILED')
+  }
+}
+
+export class GatheringNotFoundError extends GatheringError {
+  constructor (readonly key: string) {
+    super(`must-gather execution "${key}" not found`, 'GATHERING_NOT_FOUND')
+  }
+}
+
+export class ArchiveNotFoundError extends GatheringError {
+  constructor (readonly id: number, reason: string) {
+    super(`must-gather execution ${id} has no archive: ${reason}`, 'ARCHIVE_NOT_FOUND')
+  }
+}
+
+export class QueueFullError extends GatheringError {
+  constructor (readonly limit: number) {
+    super(`too many queued must-gather executions (MAX_QUEUED=${limit}); retry when some have started`, 'QUEUE_FULL')
+  }
+}
+
+export class ShuttingDownError extends GatheringError {
+  constructor () {
+    super('the service is shutting down and accepts no new executions; retry shortly', 'SHUTTING_DOWN')
+  }
+}
+
+/** Normalise anything thrown into an Error, keeping the original as `cause`. */
+export function coerceError (thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown
+  return new Error(String(thrown), { cause: thrown })
+}

@@ -1,0 +1,350 @@
+import { mkdir, readdir, rm } from 'node:fs/promises'
+
+import { formatGoDuration, parseGoDuration } from '../config/go-duration.js'
+import type { Logger } from '../logger.js'
+import type { GatheringStore } from '../storage/types.js'
+import { adoptArchive, type ArchiveFile, findFile, hashFile, hasAnyFile, packDirectory } from './archive.js'
+import { coerceError, QueueFullError, ShuttingDownError } from './errors.js'
+import { buildOcArgs } from './oc-args.js'
+import { type OcRunOutcome, runOc } from './oc-process.js'
+import { OutputLog, readFileTail } from './output-log.js'
+import { archiveFileName, type GatheringPaths } from './paths.js'
+import { isStillRunning, processStartTicks, signalGroup, stopGroup } from './process-group.js'
+import type { Gathering, GatheringResult } from './types.js'
+import type { ValidatedRequest } from './validate-request.js'
+
+export interface RunnerOptions {
+  store: GatheringStore
+  paths: GatheringPaths
+  logger: Logger
+  ocPath: string
+  /** The child's whole environment. */
+  ocEnv: NodeJS.ProcessEnv
+  /** Gatherings running at once (default: 4). */
+  maxConcurrent: number
+  /** Gatherings waiting before `submit` refuses (default: 100). */
+  maxQueued: number
+  archiveFilename: string
+  /** How long past its `--timeout` a run may go on before it is killed. */
+  timeoutGraceMs: number
+  /** Between SIGTERM and SIGKILL. */
+  cancelGraceMs: number
+  /** Bytes of output tail kept in memory and in the record. */
+  outputTailLimit: number
+  keepGatheredFiles: boolean
+  /** Finished gatherings older than this are deleted; undefined keeps them. */
+  cleanupMaxAgeMs?: number
+  now?: () => Date
+}
+
+interface ActiveRun {
+  controller: AbortController
+  output?: OutputLog
+  /** Set when DELETE removed the gathering: its record must not be written again. */
+  removed: boolean
+  done: Promise<void>
+}
+
+const OUTPUT_FLUSH_MS = 1000
+const CLEANUP_INTERVAL_MS = 60_000
+
+/**
+ * The queue and the runs. Invariant, and the reason for the try/finally
+ * shapes below: every gathering that starts reaches a terminal state in the
+ * store (`completed` or `error`), unless it was deleted, whatever throws.
+ */
+export class GatheringRunner {
+  readonly #o: RunnerOptions
+  readonly #log: Logger
+  readonly #queue: number[] = []
+  readonly #active = new Map<number, ActiveRun>()
+  readonly #background = new Set<Promise<unknown>>()
+  #accepting = true
+  #cleanupTimer: NodeJS.Timeout | undefined
+  #shutdownSignal = new AbortController()
+
+  constructor (options: RunnerOptions) {
+    this.#o = options
+    this.#log = options.logger.child({ component: 'runner' })
+  }
+
+  get queuedCount (): number {
+    return this.#queue.length
+  }
+
+  get runningCount (): number {
+    return this.#active.size
+  }
+
+  /** Recovers what a previous process left behind, then starts taking work. */
+  async start (): Promise<void> {
+    await mkdir(this.#o.paths.root, { recursive: true })
+    await this.#recoverInterrupted()
+    await this.#removeOrphanDirectories()
+    this.#queue.push(...this.#o.store.idsByStatus('new'))
+    if (this.#o.cleanupMaxAgeMs !== undefined) {
+      this.#cleanupTimer = setInterval(() => this.#track(this.#cleanup()), Math.min(CLEANUP_INTERVAL_MS, this.#o.cleanupMaxAgeMs))
+      this.#cleanupTimer.unref()
+      this.#track(this.#cleanup())
+    }
+    this.#pump()
+  }
+
+  /** Records a new gathering and queues it. Throws `QueueFullError` / `ShuttingDownError`. */
+  submit ({ customName, options }: ValidatedRequest): Gathering {
+    if (!this.#accepting) throw new ShuttingDownError()
+    if (this.#queue.length >= this.#o.maxQueued) throw new QueueFullError(this.#o.maxQueued)
+    const gathering = this.#o.store.insert({ customName, options, createdAt: this.#now() })
+    this.#queue.push(gathering.id)
+    this.#log.info({ id: gathering.id, customName, queued: this.#queue.length }, 'Gathering queued.')
+    queueMicrotask(() => this.#pump())
+    return gathering
+  }
+
+  /** The live output tail of a running gathering (fresher than its record). */
+  liveOutput (id: number, limit: number): { tail: string, size: number } | undefined {
+    const output = this.#active.get(id)?.output
+    return output && { tail: output.tail(limit), size: output.size }
+  }
+
+  /**
+   * Deletes a gathering: a queued one leaves the queue, a running one is
+   * stopped (SIGTERM to its process group, SIGKILL after the grace period) and
+   * waited for; then its record and files go. Returns false if it did not exist.
+   */
+  async remove (id: number): Promise<boolean> {
+    const queued = this.#queue.indexOf(id)
+    if (queued >= 0) this.#queue.splice(queued, 1)
+    const active = this.#active.get(id)
+    if (active !== undefined) {
+      active.removed = true
+      active.controller.abort()
+      await active.done
+    }
+    const existed = this.#o.store.delete(id)
+    await rm(this.#o.paths.dir(id), { recursive: true, force: true })
+    if (existed) this.#log.info({ id, wasRunning: active !== undefined }, 'Gathering deleted.')
+    return existed
+  }
+
+  /**
+   * Stops taking work; lets running gatherings finish for up to `graceMs`,
+   * then cancels the rest (recorded as `error`). Queued ones stay `new` for
+   * the next start.
+   */
+  async stop (graceMs: number): Promise<void> {
+    this.#accepting = false
+    clearInterval(this.#cleanupTimer)
+    this.#queue.length = 0
+    const running = [...this.#active.values()].map((run) => run.done)
+    if (running.length > 0) {
+      this.#log.info({ running: running.length, graceMs }, 'Waiting for running gatherings before shutdown.')
+      const timer = setTimeout(() => {
+        this.#log.warn({ running: this.#active.size }, 'Cancelling running gatherings for shutdown.')
+        this.#shutdownSignal.abort()
+      }, graceMs)
+      await Promise.all(running)
+      clearTimeout(timer)
+    }
+    this.#shutdownSignal.abort()
+    await Promise.allSettled([...this.#background])
+  }
+
+  #pump (): void {
+    while (this.#accepting && this.#active.size < this.#o.maxConcurrent && this.#queue.length > 0) {
+      const id = this.#queue.shift() as number
+      const run: ActiveRun = { controller: new AbortController(), removed: false, done: Promise.resolve() }
+      this.#active.set(id, run)
+      run.done = this.#execute(id, run)
+        .catch((error: unknown) => this.#log.error({ id, err: error }, 'Gathering bookkeeping failed.'))
+        .finally(() => {
+          this.#active.delete(id)
+          this.#pump()
+        })
+    }
+  }
+
+  async #execute (id: number, run: ActiveRun): Promise<void> {
+    const startedAt = this.#now()
+    if (!this.#o.store.markStarted(id, startedAt)) return // deleted while queued
+    const gathering = this.#o.store.get(id) as Gathering
+    const log = this.#log.child({ id })
+    log.info({ customName: gathering.customName, images: gathering.options.images }, 'Gathering started.')
+    const signal = AbortSignal.any([run.controller.signal, this.#shutdownSignal.signal])
+    let result: GatheringResult = failure(`internal error: gathering ${id} ended without a result`)
+    const flushTimer = setInterval(() => this.#flushOutput(id, run), OUTPUT_FLUSH_MS)
+    try {
+      await mkdir(this.#o.paths.destination(id), { recursive: true })
+      run.output = new OutputLog(this.#o.paths.output(id), this.#o.outputTailLimit)
+      const outcome = await this.#runOc(gathering, run.output, signal)
+      if (run.removed) return
+      result = await this.#collect(gathering, outcome, signal)
+    } catch (error) {
+      result = failure(`gathering failed: ${coerceError(error).message}`)
+    } finally {
+      clearInterval(flushTimer)
+      const closed = await run.output?.close().then(() => undefined, coerceError)
+      if (!run.removed) {
+        if (closed !== undefined && result.status === 'completed') {
+          result = { ...result, status: 'error', errorMessage: `writing the output log failed: ${closed.message}` }
+        }
+        const finishedAt = this.#now()
+        this.#o.store.finish(id, { ...result, outputTail: run.output?.tail() ?? '', outputSize: run.output?.size ?? 0 }, finishedAt)
+        log.info({
+          status: result.status,
+          durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
+          archiveSize: result.archiveSize,
+          ...(result.errorMessage !== '' && { error: result.errorMessage })
+        }, 'Gathering finished.')
+      }
+    }
+  }
+
+  async #runOc (gathering: Gathering, output: OutputLog, signal: AbortSignal): Promise<OcRunOutcome> {
+    const id = gathering.id
+    const timeoutMs = parseGoDuration(gathering.options.timeout) ?? 0
+    return runOc({
+      ocPath: this.#o.ocPath,
+      args: buildOcArgs(gathering.options, this.#o.paths.destination(id)),
+      cwd: this.#o.paths.dir(id),
+      env: this.#o.ocEnv,
+      output,
+      deadlineMs: timeoutMs + this.#o.timeoutGraceMs,
+      killGraceMs: this.#o.cancelGraceMs,
+      signal,
+      onSpawn: (pid) => {
+        // Recorded so that a restarted service can find and stop this process.
+        this.#track(processStartTicks(pid).then((startTicks) => {
+          if (startTicks !== undefined) this.#o.store.recordProcess(id, { pid, startTicks })
+        }))
+      }
+    })
+  }
+
+  /** Turns a finished run into a result: serve the image's archive, else pack what was gathered. */
+  async #collect (gathering: Gathering, outcome: OcRunOutcome, signal: AbortSignal): Promise<GatheringResult> {
+    const id = gathering.id
+    const runError = this.#describeRunFailure(gathering, outcome)
+    const destination = this.#o.paths.destination(id)
+    const archiveName = archiveFileName(id, gathering.customName)
+    let archive: ArchiveFile | undefined
+    try {
+      const imageArchive = await findFile(destination, this.#o.archiveFilename)
+      if (imageArchive !== undefined) {
+        archive = await adoptArchive(imageArchive, this.#o.paths.archive(id))
+      } else if (await hasAnyFile(destination)) {
+        archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal })
+      }
+    } catch (error) {
+      const reason = signal.aborted ? 'the service was shutting down' : coerceError(error).message
+      return failure([runError, `packing the archive failed: ${reason}`].filter(Boolean).join('; '))
+    }
+    if (archive !== undefined && !this.#o.keepGatheredFiles) {
+      await rm(destination, { recursive: true, force: true })
+    }
+    const archiveFields = archive === undefined
+      ? { archiveName: '', archiveSize: 0, archiveSha256: '' }
+      : { archiveName, archiveSize: archive.size, archiveSha256: archive.sha256 }
+    if (runError !== undefined) return { ...failure(runError), ...archiveFields }
+    if (archive === undefined) return failure('oc adm must-gather finished but wrote no files to its destination directory')
+    return { ...failure(''), status: 'completed', ...archiveFields }
+  }
+
+  #describeRunFailure (gathering: Gathering, outcome: OcRunOutcome): string | undefined {
+    const detail = outcome.lastErrorLine !== '' ? `: ${outcome.lastErrorLine}` : ''
+    if (outcome.spawnError !== undefined) {
+      const { code, message } = outcome.spawnError
+      const what = code === 'ENOENT' ? 'was not found' : code === 'EACCES' ? 'is not executable' : 'could not be started'
+      return `cannot run oc: OC_PATH "${this.#o.ocPath}" ${what} (${message})`
+    }
+    if (outcome.stoppedBecause === 'aborted') return 'cancelled: the service was shutting down'
+    if (outcome.stoppedBecause === 'deadline') {
+      return `oc adm must-gather did not finish within its timeout (${gathering.options.timeout}) plus TIMEOUT_GRACE ` +
+        `(${formatGoDuration(this.#o.timeoutGraceMs)}) and was killed${detail}`
+    }
+    if (outcome.signal !== null) return `oc adm must-gather was killed by signal ${outcome.signal}${detail}`
+    if (outcome.exitCode !== 0) return `oc adm must-gather failed with exit status ${outcome.exitCode}${detail}`
+    return undefined
+  }
+
+  #flushOutput (id: number, run: ActiveRun): void {
+    const output = run.output
+    if (output === undefined || run.removed || output.size === this.#o.store.get(id)?.outputSize) return
+    this.#o.store.updateOutput(id, output.tail(), output.size, this.#now())
+  }
+
+  /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
+  async #recoverInterrupted (): Promise<void> {
+    for (const id of this.#o.store.idsByStatus('inprogress')) {
+      const recorded = this.#o.store.runProcess(id)
+      if (recorded !== null && await isStillRunning(recorded)) {
+        this.#log.warn({ id, pid: recorded.pid }, 'Stopping oc left running by a previous service process.')
+        this.#track(stopGroup(recorded.pid, this.#o.cancelGraceMs, () => isStillRunning(recorded))
+          .then(() => signalGroup(recorded.pid, 'SIGKILL')))
+      }
+      await rm(this.#o.paths.partialArchive(id), { force: true })
+      const archive = await existingArchive(this.#o.paths.archive(id))
+      const { tail, size } = await readFileTail(this.#o.paths.output(id), this.#o.outputTailLimit)
+      const gathering = this.#o.store.get(id) as Gathering
+      this.#o.store.finish(id, {
+        ...failure('interrupted by service restart'),
+        ...(archive !== undefined && { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }),
+        outputTail: tail,
+        outputSize: size
+      }, this.#now())
+      this.#log.warn({ id }, 'Gathering interrupted by service restart.')
+    }
+  }
+
+  /** Directories under the data dir that no record owns (e.g. a delete cut short by a crash). */
+  async #removeOrphanDirectories (): Promise<void> {
+    const known = new Set(this.#o.store.allIds())
+    for (const name of await readdir(this.#o.paths.root)) {
+      const id = this.#o.paths.idOf(name)
+      if (id !== undefined && !known.has(id)) {
+        this.#log.info({ id }, 'Removing files of a gathering that has no record.')
+        await rm(this.#o.paths.dir(id), { recursive: true, force: true })
+      }
+    }
+  }
+
+  async #cleanup (): Promise<void> {
+    const maxAge = this.#o.cleanupMaxAgeMs
+    if (maxAge === undefined) return
+    const cutoff = new Date(this.#clock().getTime() - maxAge).toISOString()
+    for (const id of this.#o.store.finishedBefore(cutoff)) {
+      if (this.#active.has(id)) continue
+      this.#o.store.delete(id)
+      await rm(this.#o.paths.dir(id), { recursive: true, force: true })
+      this.#log.info({ id }, 'Gathering deleted by retention (CLEANUP_MAX_AGE).')
+    }
+  }
+
+  #track (promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.#log.error({ err: error }, 'Background task failed.'))
+      .finally(() => this.#background.delete(tracked))
+    this.#background.add(tracked)
+  }
+
+  #clock (): Date {
+    return this.#o.now?.() ?? new Date()
+  }
+
+  #now (): string {
+    return this.#clock().toISOString()
+  }
+}
+
+function failure (errorMessage: string): GatheringResult {
+  return { status: 'error', errorMessage, archiveName: '', archiveSize: 0, archiveSha256: '', outputTail: '', outputSize: 0 }
+}
+
+/** An archive renamed into place before a crash is whole: keep serving it. */
+async function existingArchive (path: string): Promise<ArchiveFile | undefined> {
+  try {
+    return await hashFile(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}

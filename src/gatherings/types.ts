@@ -1,0 +1,68 @@
+/**
+ * Terminology
+ * - gathering: one requested must-gather execution and its record. The API
+ *   calls it an "execution" and keeps the predecessor's JSON field names.
+ * - run: the one `oc adm must-gather` process a gathering starts.
+ * - output: everything that run printed, stdout and stderr interleaved as it
+ *   arrived, kept whole in a file; records hold only its tail.
+ * - archive: the `.tar.gz` served for a gathering, either written by the
+ *   must-gather image itself or packed by the service from the destination.
+ * - destination: the directory `oc` writes into (`--dest-dir`).
+ */
+
+/** `new` = queued, `inprogress` = running (or packing), then `completed` or `error`. */
+export type GatheringStatus = 'new' | 'inprogress' | 'completed' | 'error'
+export const GATHERING_STATUSES: readonly GatheringStatus[] = ['new', 'inprogress', 'completed', 'error']
+export const FINISHED_STATUSES: readonly GatheringStatus[] = ['completed', 'error']
+
+/** The validated `oc adm must-gather` options of one gathering. Empty string / empty list = not given. */
+export interface GatheringOptions {
+  images: string[]
+  imageStreams: string[]
+  allImages: boolean
+  nodeName: string
+  nodeSelector: string
+  hostNetwork: boolean
+  sourceDir: string
+  /** Always set: the request's or the configured default. */
+  timeout: string
+  since: string
+  sinceTime: string
+  runNamespace: string
+  volumePercentage: number | null
+  keep: boolean
+  server: string
+  /** Arguments after `--`; a request's string command is one argument. */
+  command: string[]
+}
+
+export interface Gathering {
+  id: number
+  createdAt: string
+  updatedAt: string
+  customName: string
+  status: GatheringStatus
+  options: GatheringOptions
+  /** Download file name; empty while there is no archive. */
+  archiveName: string
+  archiveSize: number
+  archiveSha256: string
+  /** The last bytes of the output (at most the configured limit). */
+  outputTail: string
+  /** Bytes of output written so far. */
+  outputSize: number
+  errorMessage: string
+  startedAt: string | null
+  finishedAt: string | null
+}
+
+/** What a finished run leaves behind, written to the store in one step. */
+export interface GatheringResult {
+  status: 'completed' | 'error'
+  errorMessage: string
+  archiveName: string
+  archiveSize: number
+  archiveSha256: string
+  outputTail: string
+  outputSize: number
+}

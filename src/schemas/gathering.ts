@@ -1,0 +1,94 @@
+import { type Static, type TSchema, Type } from 'typebox'
+
+import { GATHERING_STATUSES } from '../gatherings/types.js'
+
+/**
+ * The API's JSON shapes. Fastify validates requests against these and
+ * (later) the OpenAPI document is generated from them, so this is the single
+ * description of the wire format. Semantic rules that mirror `oc` live in
+ * `gatherings/validate-request.ts`.
+ */
+
+// `null` is accepted wherever a value is optional and means "not given", as
+// clients written for the Go predecessor may send zero values that way.
+const optional = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]))
+const text = (maxLength: number, description: string) => Type.String({ maxLength, description })
+const textOrList = (description: string) => Type.Union([
+  Type.String({ maxLength: 4096 }),
+  Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 64 })
+], { description })
+
+export const CreateGatheringBodySchema = Type.Object({
+  'custom-name': optional(text(256, 'A name to find the execution by (GET /must-gather/<custom-name> returns the newest)')),
+  image: optional(textOrList('Must-gather image(s): a string (comma-separated allowed) or an array')),
+  'image-stream': optional(textOrList('Image stream(s) namespace/name:tag: a string (comma-separated allowed) or an array')),
+  'all-images': optional(Type.Boolean({ description: 'Default image plus every operator must-gather image' })),
+  'node-name': optional(text(253, 'Node to run the gather pod on')),
+  'node-selector': optional(text(1024, 'Label selector: one gather pod per matching node')),
+  'host-network': optional(Type.Boolean({ description: 'Run the gather pods with host networking' })),
+  'source-dir': optional(text(4096, 'Directory in the pod that is copied back (oc default: /must-gather/)')),
+  timeout: optional(text(64, 'Go duration (e.g. 15m, 1h30m); default from TIMEOUT, at most MAX_TIMEOUT')),
+  since: optional(text(64, 'Only logs newer than this Go duration')),
+  'since-time': optional(text(64, 'Only logs after this RFC 3339 time')),
+  'run-namespace': optional(text(63, 'Existing privileged namespace to run in instead of a temporary one')),
+  'volume-percentage': optional(Type.Integer({ description: 'Max % of the pod volume the gather may fill (1-100)' })),
+  keep: optional(Type.Boolean({ description: 'Keep the temporary namespace and pods' })),
+  server: optional(text(2048, 'Kubernetes API server URL')),
+  command: optional(textOrList('Gather command run in the pod: a string (one argument, interpreted by bash in the pod) or an array of arguments'))
+}, { additionalProperties: false })
+export type CreateGatheringBody = Static<typeof CreateGatheringBodySchema>
+
+export const GatheringStatusSchema = Type.Union([Type.Literal('new'), Type.Literal('inprogress'), Type.Literal('completed'), Type.Literal('error')])
+
+export const ListGatheringsQuerySchema = Type.Object({
+  status: Type.Optional(Type.String({ description: `One of ${GATHERING_STATUSES.join(', ')}` })),
+  'custom-name': Type.Optional(Type.String({ description: 'Only executions with this custom name' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'At most this many entries (default: all)' })),
+  offset: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'Skip this many entries' }))
+}, { additionalProperties: true })
+export type ListGatheringsQuery = Static<typeof ListGatheringsQuerySchema>
+
+export const GatheringParamsSchema = Type.Object({
+  id: Type.String({ description: 'Numeric id, or a custom name (the newest execution with it)' })
+})
+export type GatheringParams = Static<typeof GatheringParamsSchema>
+
+const timestamp = Type.String({ format: 'date-time' })
+
+/** One execution as the API returns it. */
+export const GatheringResponseSchema = Type.Object({
+  id: Type.Integer(),
+  'created-at': timestamp,
+  'updated-at': timestamp,
+  'custom-name': Type.String(),
+  status: GatheringStatusSchema,
+  image: Type.String({ description: 'Images, comma-separated' }),
+  'image-stream': Type.String(),
+  'node-name': Type.String(),
+  command: Type.String({ description: 'Arguments joined with spaces' }),
+  'source-dir': Type.String(),
+  timeout: Type.String(),
+  server: Type.String(),
+  'archive-name': Type.String(),
+  'archive-size': Type.Integer(),
+  'archive-sha256': Type.String(),
+  'exec-output': Type.String({ description: 'The tail of everything oc printed; whole text at /must-gather/{id}/output' }),
+  'node-selector': Type.String(),
+  'host-network': Type.Boolean(),
+  'all-images': Type.Boolean(),
+  since: Type.String(),
+  'since-time': Type.String(),
+  'run-namespace': Type.String(),
+  'volume-percentage': Type.Union([Type.Integer(), Type.Null()]),
+  keep: Type.Boolean(),
+  'error-message': Type.String(),
+  'started-at': Type.Union([timestamp, Type.Null()]),
+  'finished-at': Type.Union([timestamp, Type.Null()])
+})
+export type GatheringResponse = Static<typeof GatheringResponseSchema>
+
+export const ErrorResponseSchema = Type.Object({
+  error: Type.String(),
+  field: Type.Optional(Type.String())
+})
+export type ErrorResponse = Static<typeof ErrorResponseSchema>

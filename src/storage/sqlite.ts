@@ -1,0 +1,197 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+import Database from 'better-sqlite3'
+
+import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus } from '../gatherings/types.js'
+import type { GatheringStore, ListFilter, NewGathering, RunProcess } from './types.js'
+
+/** Each entry moves the schema one version forward; `PRAGMA user_version` says how far a file is. */
+const MIGRATIONS = [
+  `CREATE TABLE gatherings (
+     id             INTEGER PRIMARY KEY AUTOINCREMENT,
+     created_at     TEXT NOT NULL,
+     updated_at     TEXT NOT NULL,
+     custom_name    TEXT NOT NULL DEFAULT '',
+     status         TEXT NOT NULL,
+     options        TEXT NOT NULL,
+     archive_name   TEXT NOT NULL DEFAULT '',
+     archive_size   INTEGER NOT NULL DEFAULT 0,
+     archive_sha256 TEXT NOT NULL DEFAULT '',
+     output_tail    TEXT NOT NULL DEFAULT '',
+     output_size    INTEGER NOT NULL DEFAULT 0,
+     error_message  TEXT NOT NULL DEFAULT '',
+     started_at     TEXT,
+     finished_at    TEXT,
+     pid            INTEGER,
+     pid_start      TEXT
+   );
+   CREATE INDEX gatherings_custom_name ON gatherings (custom_name, id);
+   CREATE INDEX gatherings_status ON gatherings (status, id);`
+]
+
+interface Row {
+  id: number
+  created_at: string
+  updated_at: string
+  custom_name: string
+  status: GatheringStatus
+  options: string
+  archive_name: string
+  archive_size: number
+  archive_sha256: string
+  output_tail: string
+  output_size: number
+  error_message: string
+  started_at: string | null
+  finished_at: string | null
+}
+
+const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
+  archive_sha256, output_size, error_message, started_at, finished_at`
+
+export class SqliteGatheringStore implements GatheringStore {
+  readonly #db: Database.Database
+
+  constructor (path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.#db = new Database(path)
+    // WAL keeps the file consistent across a SIGKILL at any moment and lets
+    // readers run while a run's state is written.
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = NORMAL')
+    this.#db.pragma('busy_timeout = 5000')
+    this.#migrate()
+  }
+
+  #migrate (): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number
+    if (version > MIGRATIONS.length) {
+      throw new Error(`database schema version ${version} is newer than this service knows (${MIGRATIONS.length}); refusing to touch it`)
+    }
+    this.#db.transaction(() => {
+      for (const [index, sql] of MIGRATIONS.entries()) {
+        if (index < version) continue
+        this.#db.exec(sql)
+      }
+      this.#db.pragma(`user_version = ${MIGRATIONS.length}`)
+    })()
+  }
+
+  insert ({ customName, options, createdAt }: NewGathering): Gathering {
+    const { lastInsertRowid } = this.#db.prepare(
+      `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options)
+       VALUES (?, ?, ?, 'new', ?)`
+    ).run(createdAt, createdAt, customName, JSON.stringify(options))
+    return this.get(Number(lastInsertRowid)) as Gathering
+  }
+
+  get (id: number): Gathering | undefined {
+    const row = this.#db.prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE id = ?`).get(id) as Row | undefined
+    return row && toGathering(row)
+  }
+
+  findByCustomName (customName: string): Gathering | undefined {
+    const row = this.#db.prepare(
+      `SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`
+    ).get(customName) as Row | undefined
+    return row && toGathering(row)
+  }
+
+  list ({ status, customName, limit, offset, outputLimit }: ListFilter): Gathering[] {
+    const where: string[] = []
+    const params: Array<string | number> = [outputLimit, outputLimit]
+    if (status !== undefined) {
+      where.push('status = ?')
+      params.push(status)
+    }
+    if (customName !== undefined) {
+      where.push('custom_name = ?')
+      params.push(customName)
+    }
+    params.push(limit ?? -1, offset ?? 0)
+    const rows = this.#db.prepare(
+      `SELECT ${COLUMNS}, CASE WHEN ? > 0 THEN substr(output_tail, -?) ELSE '' END AS output_tail
+       FROM gatherings ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT ? OFFSET ?`
+    ).all(...params) as Row[]
+    return rows.map(toGathering)
+  }
+
+  countByStatus (status: GatheringStatus): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM gatherings WHERE status = ?').get(status) as { n: number }).n
+  }
+
+  idsByStatus (status: GatheringStatus): number[] {
+    return this.#db.prepare('SELECT id FROM gatherings WHERE status = ? ORDER BY id').pluck().all(status) as number[]
+  }
+
+  allIds (): number[] {
+    return this.#db.prepare('SELECT id FROM gatherings ORDER BY id').pluck().all() as number[]
+  }
+
+  finishedBefore (cutoff: string): number[] {
+    return this.#db.prepare(
+      'SELECT id FROM gatherings WHERE status IN (\'completed\', \'error\') AND updated_at < ? ORDER BY id'
+    ).pluck().all(cutoff) as number[]
+  }
+
+  markStarted (id: number, at: string): boolean {
+    const { changes } = this.#db.prepare(
+      'UPDATE gatherings SET status = \'inprogress\', started_at = ?, updated_at = ? WHERE id = ? AND status = \'new\''
+    ).run(at, at, id)
+    return changes === 1
+  }
+
+  recordProcess (id: number, process: RunProcess | null): void {
+    this.#db.prepare('UPDATE gatherings SET pid = ?, pid_start = ? WHERE id = ?')
+      .run(process?.pid ?? null, process?.startTicks ?? null, id)
+  }
+
+  runProcess (id: number): RunProcess | null {
+    const row = this.#db.prepare('SELECT pid, pid_start FROM gatherings WHERE id = ?').get(id) as
+      { pid: number | null, pid_start: string | null } | undefined
+    return row?.pid != null && row.pid_start != null ? { pid: row.pid, startTicks: row.pid_start } : null
+  }
+
+  updateOutput (id: number, tail: string, size: number, at: string): void {
+    this.#db.prepare('UPDATE gatherings SET output_tail = ?, output_size = ?, updated_at = ? WHERE id = ?')
+      .run(tail, size, at, id)
+  }
+
+  finish (id: number, result: GatheringResult, at: string): void {
+    this.#db.prepare(
+      `UPDATE gatherings SET status = ?, error_message = ?, archive_name = ?, archive_size = ?, archive_sha256 = ?,
+         output_tail = ?, output_size = ?, finished_at = ?, updated_at = ?, pid = NULL, pid_start = NULL
+       WHERE id = ?`
+    ).run(result.status, result.errorMessage, result.archiveName, result.archiveSize, result.archiveSha256,
+      result.outputTail, result.outputSize, at, at, id)
+  }
+
+  delete (id: number): boolean {
+    return this.#db.prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
+  }
+
+  close (): void {
+    if (this.#db.open) this.#db.close()
+  }
+}
+
+function toGathering (row: Row): Gathering {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    customName: row.custom_name,
+    status: row.status,
+    options: JSON.parse(row.options) as GatheringOptions,
+    archiveName: row.archive_name,
+    archiveSize: row.archive_size,
+    archiveSha256: row.archive_sha256,
+    outputTail: row.output_tail,
+    outputSize: row.output_size,
+    errorMessage: row.error_message,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at
+  }
+}

@@ -1,0 +1,55 @@
+import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus } from '../gatherings/types.js'
+
+export interface ListFilter {
+  status?: GatheringStatus
+  customName?: string
+  limit?: number
+  offset?: number
+  /** Characters of output tail to return per entry. */
+  outputLimit: number
+}
+
+export interface NewGathering {
+  customName: string
+  options: GatheringOptions
+  createdAt: string
+}
+
+/** The process a run started, so a later service process can find it again. */
+export interface RunProcess {
+  pid: number
+  /** Kernel start time of the process (/proc/<pid>/stat field 22): tells a reused pid apart. */
+  startTicks: string
+}
+
+/**
+ * Where gathering records live. Synchronous on purpose: better-sqlite3 is, and
+ * queue admission relies on "count queued, then insert" happening without
+ * another request in between, which a synchronous store gives for free on
+ * the event loop.
+ */
+export interface GatheringStore {
+  /** Insert a queued (`new`) gathering and return it with its id. */
+  insert (gathering: NewGathering): Gathering
+  get (id: number): Gathering | undefined
+  /** The newest gathering with this custom name. */
+  findByCustomName (customName: string): Gathering | undefined
+  /** Newest first. */
+  list (filter: ListFilter): Gathering[]
+  countByStatus (status: GatheringStatus): number
+  /** Ids with this status, oldest first. */
+  idsByStatus (status: GatheringStatus): number[]
+  allIds (): number[]
+  /** Finished gatherings last updated before `cutoff` (ISO time). */
+  finishedBefore (cutoff: string): number[]
+  /** `new` → `inprogress`. Returns false if the gathering is gone or not `new`. */
+  markStarted (id: number, at: string): boolean
+  recordProcess (id: number, process: RunProcess | null): void
+  runProcess (id: number): RunProcess | null
+  updateOutput (id: number, tail: string, size: number, at: string): void
+  /** Terminal state, written once. */
+  finish (id: number, result: GatheringResult, at: string): void
+  /** Returns false if there was no such gathering. */
+  delete (id: number): boolean
+  close (): void
+}

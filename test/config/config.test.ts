@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import { ConfigError, loadConfig } from '../../src/config/config.js'
+import { formatGoDuration, parseGoDuration } from '../../src/config/go-duration.js'
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({})
+    assert.equal(config.port, 8080)
+    assert.equal(config.host, '0.0.0.0')
+    assert.equal(config.dbPath, './data/gatherings.db')
+    assert.equal(config.dataDir, './data/gatherings')
+    assert.equal(config.ocPath, 'oc')
+    assert.equal(config.defaultImage, '')
+    assert.equal(config.defaultTimeout, '20m')
+    assert.equal(config.archiveFilename, 'must-gather.tar.gz')
+    assert.equal(config.cleanupMaxAgeMs, undefined)
+    assert.equal(config.execOutputLimit, 65536)
+    assert.equal(config.listOutputLimit, 200)
+    assert.equal(config.logLevel, 'info')
+  })
+
+  it('accepts DEFAULT_IMAGE as an alias of MUST_GATHER_IMAGE, the latter winning', () => {
+    assert.equal(loadConfig({ DEFAULT_IMAGE: 'quay.io/a/b' }).defaultImage, 'quay.io/a/b')
+    assert.equal(loadConfig({ DEFAULT_IMAGE: 'quay.io/a/b', MUST_GATHER_IMAGE: 'quay.io/c/d' }).defaultImage, 'quay.io/c/d')
+  })
+
+  it('reads Go durations and DEBUG', () => {
+    const config = loadConfig({ CLEANUP_MAX_AGE: '24h', MAX_TIMEOUT: '2h', TIMEOUT: '90m', DEBUG: 'true' })
+    assert.equal(config.cleanupMaxAgeMs, 24 * 3600_000)
+    assert.equal(config.maxTimeoutMs, 2 * 3600_000)
+    assert.equal(config.logLevel, 'debug')
+  })
+
+  const bad: Array<[string, Record<string, string>]> = [
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['TIMEOUT', { TIMEOUT: '20 minutes' }],
+    ['TIMEOUT', { TIMEOUT: '8h' }],
+    ['MAX_TIMEOUT', { MAX_TIMEOUT: '0' }],
+    ['CLEANUP_MAX_AGE', { CLEANUP_MAX_AGE: 'never' }],
+    ['MAX_CONCURRENT', { MAX_CONCURRENT: '0' }],
+    ['MAX_QUEUED', { MAX_QUEUED: '-1' }],
+    ['MUST_GATHER_IMAGE', { MUST_GATHER_IMAGE: 'Not An Image' }],
+    ['ARCHIVE_FILENAME', { ARCHIVE_FILENAME: '../x.tar.gz' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['KEEP_GATHERED_FILES', { KEEP_GATHERED_FILES: 'maybe' }]
+  ]
+  for (const [variable, env] of bad) {
+    it(`names ${variable} when ${JSON.stringify(env)}`, () => {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(`${variable}: `))
+    })
+  }
+})
+
+describe('Go durations', () => {
+  it('parses what time.ParseDuration parses', () => {
+    assert.equal(parseGoDuration('0'), 0)
+    assert.equal(parseGoDuration('15m'), 900_000)
+    assert.equal(parseGoDuration('1h30m'), 5_400_000)
+    assert.equal(parseGoDuration('1.5h'), 5_400_000)
+    assert.equal(parseGoDuration('300ms'), 300)
+    assert.equal(parseGoDuration('-2s'), -2000)
+    assert.equal(parseGoDuration('2µs'), 0.002)
+  })
+
+  it('refuses what it refuses', () => {
+    for (const text of ['', '15', 'm', '1x', '1h 30m', '.s', 'h1', '1.2.3s']) assert.equal(parseGoDuration(text), undefined, text)
+  })
+
+  it('formats milliseconds the Go way', () => {
+    assert.equal(formatGoDuration(90_000), '1m30s')
+    assert.equal(formatGoDuration(6 * 3600_000), '6h')
+    assert.equal(formatGoDuration(1500), '1.5s')
+  })
+})
