@@ -9,6 +9,13 @@ import { installErrorHandlers } from './http/error-handler.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import { SqliteGatheringStore } from './storage/sqlite.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The queue and runs; server.ts drains it before closing the app. */
+    runner: GatheringRunner
+  }
+}
+
 export interface BuildAppOptions {
   config: Config
   logger?: FastifyServerOptions['logger']
@@ -75,6 +82,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     keepGatheredFiles: config.keepGatheredFiles,
     ...(config.cleanupMaxAgeMs !== undefined && { cleanupMaxAgeMs: config.cleanupMaxAgeMs })
   })
+  app.decorate('runner', runner)
   // Close order matters: the runner writes final states, then the store closes.
   app.addHook('onClose', async () => {
     await runner.stop(config.shutdownGraceMs)

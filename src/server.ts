@@ -25,8 +25,9 @@ async function main (): Promise<void> {
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'Shutting down.')
-    app.close().then(() => process.exit(0), (error: unknown) => {
+    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'Shutting down: no new executions; waiting for running ones.')
+    // Keep answering GETs while running gatherings finish; POST gets 503 meanwhile.
+    app.runner.stop(config.shutdownGraceMs).then(() => app.close()).then(() => process.exit(0), (error: unknown) => {
       app.log.error({ err: error }, 'Shutdown failed.')
       process.exit(1)
     })

@@ -61,7 +61,8 @@ export class GatheringRunner {
   readonly #background = new Set<Promise<unknown>>()
   #accepting = true
   #cleanupTimer: NodeJS.Timeout | undefined
-  #shutdownSignal = new AbortController()
+  readonly #shutdownSignal = new AbortController()
+  #stopping: Promise<void> | undefined
 
   constructor (options: RunnerOptions) {
     this.#o = options
@@ -74,6 +75,11 @@ export class GatheringRunner {
 
   get runningCount (): number {
     return this.#active.size
+  }
+
+  /** False once shutdown has begun. */
+  get accepting (): boolean {
+    return this.#accepting
   }
 
   /** Recovers what a previous process left behind, then starts taking work. */
@@ -130,9 +136,14 @@ export class GatheringRunner {
   /**
    * Stops taking work; lets running gatherings finish for up to `graceMs`,
    * then cancels the rest (recorded as `error`). Queued ones stay `new` for
-   * the next start.
+   * the next start. Calling it again returns the same promise.
    */
-  async stop (graceMs: number): Promise<void> {
+  stop (graceMs: number): Promise<void> {
+    this.#stopping ??= this.#stop(graceMs)
+    return this.#stopping
+  }
+
+  async #stop (graceMs: number): Promise<void> {
     this.#accepting = false
     clearInterval(this.#cleanupTimer)
     this.#queue.length = 0

@@ -37,7 +37,7 @@ export async function startService (options: StartOptions = {}): Promise<Running
   const dataDir = join(dir, 'gatherings')
   const dbPath = join(dir, 'gatherings.db')
   let output = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'server.ts')], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',

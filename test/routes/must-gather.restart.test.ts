@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+
+import {
+  processesMentioning,
+  removeDir,
+  type RunningService,
+  SIM_IMAGE,
+  startService,
+  waitFor,
+  waitForFinish
+} from '../helpers/service.js'
+
+/** Restarts: a killed service leaves nothing stuck, no orphan oc, no orphan files. */
+const services: RunningService[] = []
+after(async () => {
+  for (const s of services) await s.stop()
+  const dir = services[0]?.dir
+  if (dir !== undefined) {
+    assert.deepEqual(processesMentioning(dir), [])
+    removeDir(dir)
+  }
+})
+
+describe('restart recovery', () => {
+  it('after SIGKILL: running → error "interrupted by service restart", its oc stopped; queued → run', async () => {
+    const first = await startService({ env: { MAX_CONCURRENT: '1' } })
+    services.push(first)
+    const running = (await first.post({ image: `${SIM_IMAGE}:slow-60`, 'custom-name': 'interrupted' })).body.id
+    const queued = (await first.post({ image: `${SIM_IMAGE}:v1`, 'custom-name': 'queued' })).body.id
+    await waitFor(async () => (await first.json(`/must-gather/${running}`)).body.status === 'inprogress', 'the run to start')
+    const oc = await waitFor(() => processesMentioning(`must-gather.local.${running}`)[0], 'oc to be running')
+    // Give the service a moment to record the pid, as it does right after spawning.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // A directory no record owns, as a crash in the middle of a delete leaves.
+    mkdirSync(join(first.dataDir, '999999'))
+
+    await first.kill()
+    assert.ok(existsSync(`/proc/${oc}`), 'oc survived the service (own process group)')
+
+    const second = await startService({ dir: first.dir, env: { MAX_CONCURRENT: '1' } })
+    services.push(second)
+    const interrupted = (await second.json(`/must-gather/${running}`)).body
+    assert.equal(interrupted.status, 'error')
+    assert.equal(interrupted['error-message'], 'interrupted by service restart')
+    assert.ok(interrupted['finished-at'])
+    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length === 0, 'the orphan oc to be stopped', 10_000)
+    assert.equal(existsSync(join(second.dataDir, '999999')), false, 'orphan directory removed')
+
+    const done = await waitForFinish(second, queued)
+    assert.equal(done.status, 'completed', done['error-message'])
+  })
+
+  it('SIGTERM lets a running gathering finish within SHUTDOWN_GRACE and exits 0; queued ones stay new', async () => {
+    const dir = services[0]?.dir as string
+    const service = await startService({ dir, env: { MAX_CONCURRENT: '1', SHUTDOWN_GRACE: '20s' } })
+    services.push(service)
+    const running = (await service.post({ image: `${SIM_IMAGE}:slow-2` })).body.id
+    const queued = (await service.post({ image: `${SIM_IMAGE}:v1` })).body.id
+    await waitFor(async () => (await service.json(`/must-gather/${running}`)).body.status === 'inprogress', 'the run to start')
+    assert.equal(await service.stop(), 0)
+
+    const next = await startService({ dir, env: { MAX_CONCURRENT: '1' } })
+    services.push(next)
+    const finished = (await next.json(`/must-gather/${running}`)).body
+    assert.equal(finished.status, 'completed', finished['error-message'])
+    assert.equal((await waitForFinish(next, queued)).status, 'completed')
+  })
+
+  it('SIGTERM past SHUTDOWN_GRACE cancels the run and records it as error with finished-at', async () => {
+    const dir = services[0]?.dir as string
+    const service = await startService({ dir, env: { SHUTDOWN_GRACE: '1s', CANCEL_GRACE: '1s' } })
+    services.push(service)
+    const running = (await service.post({ image: `${SIM_IMAGE}:slow-60` })).body.id
+    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length > 0, 'oc to run')
+    assert.equal(await service.stop(), 0)
+    assert.deepEqual(processesMentioning(`must-gather.local.${running}`), [])
+
+    const next = await startService({ dir })
+    services.push(next)
+    const record = (await next.json(`/must-gather/${running}`)).body
+    assert.equal(record.status, 'error')
+    assert.match(record['error-message'], /shutting down/)
+    assert.ok(record['finished-at'])
+  })
+})
