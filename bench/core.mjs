@@ -28,14 +28,14 @@ function cpuSeconds (pid) {
 async function start () {
   const dir = mkdtempSync(join(tmpdir(), 'mgs-bench-'))
   const child = spawn(process.execPath, [join(root, 'dist', 'server.js')], {
-    env: { PATH: process.env.PATH, HOME: dir, PORT: '0', HOST: '127.0.0.1', DB_PATH: join(dir, 'db.sqlite'), DATA_DIR: join(dir, 'data'), OC_PATH: join(root, 'simulator', 'oc'), LOG_LEVEL: 'warn', MAX_CONCURRENT: '4', MAX_QUEUED: '1000' },
+    env: { PATH: process.env.PATH, HOME: dir, PORT: '0', HOST: '127.0.0.1', DB_PATH: join(dir, 'db.sqlite'), DATA_DIR: join(dir, 'data'), OC_PATH: join(root, 'simulator', 'oc'), AUTH_MODE: 'none', LOG_LEVEL: 'warn', MAX_CONCURRENT: '4', MAX_QUEUED: '1000' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''
   const url = await new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
       out += chunk
-      const match = /listening on (http:\/\/[^\s"]+)/.exec(out)
+      const match = /listening on (https?:\/\/[^\s"]+)/.exec(out)
       if (match) resolve(match[1])
     })
     child.once('exit', (code) => reject(new Error(`service exited ${code}`)))

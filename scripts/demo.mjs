@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const defaults = {
   HOST: '127.0.0.1',
+  AUTH_MODE: 'none',
   PORT: '8080',
   OC_PATH: `${root}simulator/oc`,
   DB_PATH: `${root}data/demo/gatherings.db`,

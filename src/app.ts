@@ -1,11 +1,21 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 
-import type { Config } from './config/config.js'
+import { TokenAuthorizer } from './auth/authorizer.js'
+import { type ClusterEndpoint, KubeAccessReviewer } from './auth/kube-reviewer.js'
+import { type Config, ConfigError } from './config/config.js'
 import { ocEnvironment } from './gatherings/oc-env.js'
 import { GatheringPaths } from './gatherings/paths.js'
+import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from './gatherings/run-credentials.js'
 import { GatheringRunner } from './gatherings/runner.js'
+import { installAuth } from './http/auth.js'
+import { installCors } from './http/cors.js'
 import { installErrorHandlers } from './http/error-handler.js'
+import { installSecurityHeaders } from './http/hardening.js'
+import { readTls, type TlsFiles, watchTls } from './http/tls.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import { SqliteGatheringStore } from './storage/sqlite.js'
 
@@ -31,8 +41,14 @@ const BODY_LIMIT = 64 * 1024
  * `app.close()` stops it, then closes the store, in that order.
  */
 export async function buildApp ({ config, logger = false, env = process.env }: BuildAppOptions): Promise<FastifyInstance> {
+  const tls = config.tls === undefined ? undefined : loadTls(config.tls)
   const app = Fastify({
     logger,
+    // HTTPS when API_TLS_* are set; then plain HTTP is not served at all.
+    serverFactory: (handler) => (tls !== undefined ? createHttpsServer(tls, handler) : createHttpServer(handler)) as HttpServer,
+    // Slow or stalled clients (slowloris) lose their connection; downloads may take as long as they need.
+    requestTimeout: 30_000,
+    keepAliveTimeout: 10_000,
     bodyLimit: BODY_LIMIT,
     // Custom names travel in the path (percent-encoded): allow long ones.
     routerOptions: { maxParamLength: 2048 },
@@ -63,7 +79,25 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     }
   })
 
+  app.server.headersTimeout = 10_000
+  if (config.tls !== undefined) {
+    const stopWatching = watchTls(app.server as unknown as HttpsServer, config.tls, app.log)
+    app.addHook('onClose', async () => stopWatching())
+  }
+
   installErrorHandlers(app)
+  installSecurityHeaders(app, { https: config.tls !== undefined })
+  installCors(app, config.corsAllowedOrigins)
+  const reviewer = config.authMode === 'kubernetes' ? connectToCluster(config.useKubeconfig) : undefined
+  installAuth(app, reviewer && new TokenAuthorizer({
+    reviewer,
+    accessRule: config.accessRule,
+    checkAdmin: config.visibility === 'own',
+    cacheTtlMs: config.authCacheTtlMs,
+    cacheSize: config.authCacheSize,
+    timeoutMs: config.authTimeoutMs,
+    logger: app.log
+  }))
 
   const store = new SqliteGatheringStore(config.dbPath)
   const paths = new GatheringPaths(config.dataDir)
@@ -73,6 +107,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     logger: app.log,
     ocPath: config.ocPath,
     ocEnv: ocEnvironment(env),
+    credentials: runCredentials(config, reviewer?.endpoint),
     maxConcurrent: config.maxConcurrent,
     maxQueued: config.maxQueued,
     archiveFilename: config.archiveFilename,
@@ -101,7 +136,38 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     paths,
     defaults: { defaultImage: config.defaultImage, defaultTimeout: config.defaultTimeout, maxTimeoutMs: config.maxTimeoutMs },
     execOutputLimit: config.execOutputLimit,
-    listOutputLimit: config.listOutputLimit
+    listOutputLimit: config.listOutputLimit,
+    visibility: config.visibility,
+    imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
+    postRateLimit: config.postRateLimit
   })
   return app
+}
+
+function loadTls (files: TlsFiles): ReturnType<typeof readTls> {
+  try {
+    return readTls(files)
+  } catch (error) {
+    throw new ConfigError('API_TLS_CERTIFICATE', `cannot load the TLS certificate and key: ${(error as Error).message}`)
+  }
+}
+
+/** The service's own connection to the API server; a clear start-up error when there is none. */
+function connectToCluster (useKubeconfig: boolean): KubeAccessReviewer {
+  try {
+    return new KubeAccessReviewer({ useKubeconfig })
+  } catch (error) {
+    const how = useKubeconfig ? 'the kubeconfig (KUBECONFIG / USE_KUBECONFIG)' : 'the in-cluster service account (set USE_KUBECONFIG=true or KUBECONFIG outside a cluster)'
+    throw new ConfigError('AUTH_MODE', `AUTH_MODE=kubernetes needs the Kubernetes API server, but ${how} could not be loaded: ` +
+      `${(error as Error).message}; for local use without a cluster set AUTH_MODE=none`)
+  }
+}
+
+/** How oc authenticates: see docs in README "Security". */
+function runCredentials (config: Config, cluster: ClusterEndpoint | undefined): RunCredentials {
+  if (config.authMode === 'none' || cluster === undefined) return new AmbientCredentials()
+  if (config.ocCredentials === 'caller') return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'caller' })
+  // service: the operator's kubeconfig as is, or a kubeconfig pointing at the service's token file.
+  if (config.ocTokenFile === undefined) return new AmbientCredentials()
+  return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'token-file', path: config.ocTokenFile })
 }

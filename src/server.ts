@@ -36,7 +36,11 @@ async function main (): Promise<void> {
   process.once('SIGINT', shutdown)
 
   const address = await app.listen({ port: config.port, host: config.host })
-  app.log.info({ address, db: config.dbPath, dataDir: config.dataDir, oc: config.ocPath }, `must-gather-service listening on ${address}`)
+  app.log.info({ address, authMode: config.authMode, db: config.dbPath, dataDir: config.dataDir, oc: config.ocPath },
+    `must-gather-service listening on ${address} (auth: ${config.authMode}, database: ${config.dbPath}, data: ${config.dataDir})`)
+  if (config.authMode === 'none') {
+    app.log.warn({ host: config.host }, 'AUTH_MODE=none: every caller is trusted and oc runs with the service\'s own credentials.')
+  }
 }
 
 main().catch((error: unknown) => {

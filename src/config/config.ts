@@ -1,11 +1,15 @@
 import { imageReferenceError } from '../gatherings/references.js'
-import { formatGoDuration, parseGoDuration } from './go-duration.js'
+import { formatGoDuration } from './go-duration.js'
+import { boolean, ConfigError, duration, type Env, integer, reader } from './parse.js'
+import { loadSecurityConfig, type SecurityConfig } from './security.js'
+
+export { ConfigError } from './parse.js'
 
 /** Everything the service can be configured with; each field says its variable and default. */
-export interface Config {
+export interface Config extends SecurityConfig {
   /** `PORT`: TCP port to listen on (default: 8080). */
   port: number
-  /** `HOST`: address to bind (default: 0.0.0.0). */
+  /** `HOST`: address to bind (default: 0.0.0.0; 127.0.0.1 when AUTH_MODE=none). */
   host: string
   /** `DB_PATH`: SQLite database file, or `:memory:` (default: ./data/gatherings.db). */
   dbPath: string
@@ -43,25 +47,11 @@ export interface Config {
   logLevel: string
 }
 
-/** Configuration that cannot be used; the message names the variable. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
-  constructor (readonly variable: string, message: string) {
-    super(`${variable}: ${message}`)
-    this.name = 'ConfigError'
-  }
-}
-
-type Env = Record<string, string | undefined>
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Reads and checks the whole configuration; throws a `ConfigError` on the first bad variable. */
 export function loadConfig (env: Env): Config {
-  const read = (name: string): string | undefined => {
-    const value = env[name]
-    return value === undefined || value.trim() === '' ? undefined : value.trim()
-  }
+  const read = reader(env)
   const defaultTimeout = read('TIMEOUT') ?? '20m'
   const defaultTimeoutMs = duration('TIMEOUT', defaultTimeout, { positive: true })
   const maxTimeoutMs = duration('MAX_TIMEOUT', read('MAX_TIMEOUT') ?? '6h', { positive: true })
@@ -82,9 +72,12 @@ export function loadConfig (env: Env): Config {
   const logLevel = read('LOG_LEVEL') ?? (read('DEBUG') !== undefined && read('DEBUG') !== 'false' ? 'debug' : 'info')
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
 
+  const security = loadSecurityConfig(read)
   return {
+    ...security,
     port: integer('PORT', read('PORT') ?? '8080', 0, 65535),
-    host: read('HOST') ?? '0.0.0.0',
+    // Trusting every caller is only safe on loopback, unless the operator says otherwise.
+    host: read('HOST') ?? (security.authMode === 'none' ? '127.0.0.1' : '0.0.0.0'),
     dbPath: read('DB_PATH') ?? './data/gatherings.db',
     dataDir: read('DATA_DIR') ?? './data/gatherings',
     ocPath: read('OC_PATH') ?? 'oc',
@@ -103,25 +96,4 @@ export function loadConfig (env: Env): Config {
     keepGatheredFiles: boolean('KEEP_GATHERED_FILES', read('KEEP_GATHERED_FILES') ?? 'false'),
     logLevel
   }
-}
-
-function duration (variable: string, text: string, { positive = false }: { positive?: boolean }): number {
-  const ms = parseGoDuration(text)
-  if (ms === undefined) throw new ConfigError(variable, `"${text}" is not a Go duration (e.g. 30s, 20m, 1h30m)`)
-  if (ms < 0 || (positive && ms === 0)) throw new ConfigError(variable, `"${text}" must be ${positive ? 'greater than zero' : 'zero or more'}`)
-  return ms
-}
-
-function integer (variable: string, text: string, min: number, max: number): number {
-  const value = Number(text)
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new ConfigError(variable, `"${text}" must be a whole number from ${min} to ${max}`)
-  }
-  return value
-}
-
-function boolean (variable: string, text: string): boolean {
-  if (['true', '1', 'yes'].includes(text.toLowerCase())) return true
-  if (['false', '0', 'no'].includes(text.toLowerCase())) return false
-  throw new ConfigError(variable, `"${text}" must be true or false`)
 }

@@ -12,14 +12,17 @@ import { archiveFileName, type GatheringPaths } from './paths.js'
 import { isStillRunning, processStartTicks, signalGroup, stopGroup } from './process-group.js'
 import type { Gathering, GatheringResult } from './types.js'
 import type { ValidatedRequest } from './validate-request.js'
+import type { PreparedCredentials, RunCredentials } from './run-credentials.js'
 
 export interface RunnerOptions {
   store: GatheringStore
   paths: GatheringPaths
   logger: Logger
   ocPath: string
-  /** The child's whole environment. */
+  /** The child's whole environment (credentials add KUBECONFIG per run). */
   ocEnv: NodeJS.ProcessEnv
+  /** How oc authenticates for each run. */
+  credentials: RunCredentials
   /** Gatherings running at once (default: 4). */
   maxConcurrent: number
   /** Gatherings waiting before `submit` refuses (default: 100). */
@@ -46,6 +49,8 @@ interface ActiveRun {
 }
 
 const OUTPUT_FLUSH_MS = 1000
+const CREDENTIALS_LOST = 'the service restarted before this execution could start; callers\' credentials are kept in memory only, ' +
+  'so the request must be repeated'
 const CLEANUP_INTERVAL_MS = 60_000
 
 /**
@@ -59,6 +64,8 @@ export class GatheringRunner {
   readonly #queue: number[] = []
   readonly #active = new Map<number, ActiveRun>()
   readonly #background = new Set<Promise<unknown>>()
+  /** Callers' tokens for queued and running gatherings: memory only, by design. */
+  readonly #tokens = new Map<number, string>()
   #accepting = true
   #cleanupTimer: NodeJS.Timeout | undefined
   readonly #shutdownSignal = new AbortController()
@@ -85,6 +92,7 @@ export class GatheringRunner {
   /** Recovers what a previous process left behind, then starts taking work. */
   async start (): Promise<void> {
     await mkdir(this.#o.paths.root, { recursive: true })
+    await this.#o.credentials.clear()
     await this.#recoverInterrupted()
     await this.#removeOrphanDirectories()
     this.#queue.push(...this.#o.store.idsByStatus('new'))
@@ -96,13 +104,17 @@ export class GatheringRunner {
     this.#pump()
   }
 
-  /** Records a new gathering and queues it. Throws `QueueFullError` / `ShuttingDownError`. */
-  submit ({ customName, options }: ValidatedRequest): Gathering {
+  /**
+   * Records a new gathering and queues it. `token` is the caller's, kept in
+   * memory until the run ends. Throws `QueueFullError` / `ShuttingDownError`.
+   */
+  submit ({ customName, options }: ValidatedRequest, { createdBy, token }: { createdBy: string, token: string | undefined }): Gathering {
     if (!this.#accepting) throw new ShuttingDownError()
     if (this.#queue.length >= this.#o.maxQueued) throw new QueueFullError(this.#o.maxQueued)
-    const gathering = this.#o.store.insert({ customName, options, createdAt: this.#now() })
+    const gathering = this.#o.store.insert({ customName, options, createdAt: this.#now(), createdBy })
+    if (token !== undefined) this.#tokens.set(gathering.id, token)
     this.#queue.push(gathering.id)
-    this.#log.info({ id: gathering.id, customName, queued: this.#queue.length }, 'Gathering queued.')
+    this.#log.info({ id: gathering.id, customName, createdBy, queued: this.#queue.length }, 'Gathering queued.')
     queueMicrotask(() => this.#pump())
     return gathering
   }
@@ -121,6 +133,7 @@ export class GatheringRunner {
   async remove (id: number): Promise<boolean> {
     const queued = this.#queue.indexOf(id)
     if (queued >= 0) this.#queue.splice(queued, 1)
+    this.#tokens.delete(id)
     const active = this.#active.get(id)
     if (active !== undefined) {
       active.removed = true
@@ -184,15 +197,25 @@ export class GatheringRunner {
     const signal = AbortSignal.any([run.controller.signal, this.#shutdownSignal.signal])
     let result: GatheringResult = failure(`internal error: gathering ${id} ended without a result`)
     const flushTimer = setInterval(() => this.#flushOutput(id, run), OUTPUT_FLUSH_MS)
+    const token = this.#tokens.get(id)
+    this.#tokens.delete(id)
+    let credentials: PreparedCredentials | undefined
     try {
       await mkdir(this.#o.paths.destination(id), { recursive: true })
       run.output = new OutputLog(this.#o.paths.output(id), this.#o.outputTailLimit)
-      const outcome = await this.#runOc(gathering, run.output, signal)
+      if (this.#o.credentials.needsCallerToken && token === undefined) {
+        result = failure(CREDENTIALS_LOST)
+        return
+      }
+      credentials = await this.#o.credentials.prepare(id, token, gathering.options.server)
+      const outcome = await this.#runOc(gathering, run.output, { ...this.#o.ocEnv, ...credentials.env }, signal)
+      await credentials.release()
       if (run.removed) return
       result = await this.#collect(gathering, outcome, signal)
     } catch (error) {
       result = failure(`gathering failed: ${coerceError(error).message}`)
     } finally {
+      await credentials?.release().catch((error: unknown) => log.error({ err: error }, 'Removing the run\'s kubeconfig failed.'))
       clearInterval(flushTimer)
       const closed = await run.output?.close().then(() => undefined, coerceError)
       if (!run.removed) {
@@ -211,14 +234,14 @@ export class GatheringRunner {
     }
   }
 
-  async #runOc (gathering: Gathering, output: OutputLog, signal: AbortSignal): Promise<OcRunOutcome> {
+  async #runOc (gathering: Gathering, output: OutputLog, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<OcRunOutcome> {
     const id = gathering.id
     const timeoutMs = parseGoDuration(gathering.options.timeout) ?? 0
     return runOc({
       ocPath: this.#o.ocPath,
       args: buildOcArgs(gathering.options, this.#o.paths.destination(id)),
       cwd: this.#o.paths.dir(id),
-      env: this.#o.ocEnv,
+      env,
       output,
       deadlineMs: timeoutMs + this.#o.timeoutGraceMs,
       killGraceMs: this.#o.cancelGraceMs,

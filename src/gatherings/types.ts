@@ -54,6 +54,8 @@ export interface Gathering {
   errorMessage: string
   startedAt: string | null
   finishedAt: string | null
+  /** Who created it (the TokenReview username; empty when AUTH_MODE=none). */
+  createdBy: string
 }
 
 /** What a finished run leaves behind, written to the store in one step. */

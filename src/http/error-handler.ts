@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { TSchema } from 'typebox'
 
-import { GatheringError, ValidationError } from '../gatherings/errors.js'
+import { GatheringError } from '../gatherings/errors.js'
 import { CreateGatheringBodySchema } from '../schemas/gathering.js'
 
 /** Status of each domain error code; anything else is a 500. */
@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   GATHERING_NOT_FOUND: 404,
   ARCHIVE_NOT_FOUND: 404,
   QUEUE_FULL: 429,
+  IMAGE_NOT_ALLOWED: 403,
   SHUTTING_DOWN: 503
 }
 
@@ -27,7 +28,7 @@ export function installErrorHandlers (app: FastifyInstance): void {
     if (error instanceof GatheringError) {
       const status = STATUS_BY_CODE[error.code] ?? 500
       const body: ErrorBody = { error: error.message }
-      if (error instanceof ValidationError) body.field = error.field
+      if ('field' in error && typeof error.field === 'string') body.field = error.field
       if (error.code === 'QUEUE_FULL') reply.header('Retry-After', '10')
       return reply.code(status).send(body)
     }

@@ -32,6 +32,7 @@ export function presentGathering (g: Gathering, execOutput: string): GatheringRe
     keep: o.keep,
     'error-message': g.errorMessage,
     'started-at': g.startedAt,
-    'finished-at': g.finishedAt
+    'finished-at': g.finishedAt,
+    'created-by': g.createdBy
   }
 }

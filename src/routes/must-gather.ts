@@ -2,12 +2,15 @@ import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 
 import { ArchiveNotFoundError, GatheringNotFoundError, ValidationError } from '../gatherings/errors.js'
+import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'
 import type { GatheringPaths } from '../gatherings/paths.js'
 import type { GatheringRunner } from '../gatherings/runner.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { type RequestDefaults, validateRequest } from '../gatherings/validate-request.js'
+import { rateLimiter } from '../http/hardening.js'
 import { presentGathering } from '../http/present.js'
 import {
   CreateGatheringBodySchema,
@@ -20,6 +23,11 @@ import type { GatheringStore } from '../storage/types.js'
 
 export interface MustGatherRoutesOptions {
   store: GatheringStore
+  /** `own`: callers see only their executions (cluster-admins see all). */
+  visibility: 'all' | 'own'
+  imagePolicy: ImagePolicy
+  /** POST /must-gather per caller per minute; 0 disables. */
+  postRateLimit: number
   runner: GatheringRunner
   paths: GatheringPaths
   defaults: RequestDefaults
@@ -31,17 +39,49 @@ export interface MustGatherRoutesOptions {
 
 const FILE_CHUNK = 1024 * 1024
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The execution a request acted on, for the audit line. */
+    auditId: number | undefined
+  }
+}
+
 /** POST/GET/DELETE /must-gather… — the predecessor's API, plus `/output`. */
 export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions> = async (app, opts) => {
   const { store, runner, paths } = opts
+  app.decorateRequest('auditId', undefined)
 
-  /** `:id` is a numeric id or, failing that, a custom name (the newest with it). */
-  const resolve = (key: string): Gathering => {
+  /** Whose executions the caller may see: undefined = everyone's. */
+  const scopeOf = (request: FastifyRequest): string | undefined =>
+    opts.visibility === 'own' && !request.caller.isAdmin ? request.caller.username : undefined
+
+  /**
+   * `:id` is a numeric id or, failing that, a custom name (the newest with
+   * it). Another user's execution is "not found" when VISIBILITY=own, so its
+   * existence does not leak.
+   */
+  const resolve = (request: FastifyRequest, key: string): Gathering => {
+    const scope = scopeOf(request)
     const byId = /^\d{1,15}$/.test(key) ? store.get(Number(key)) : undefined
-    const gathering = byId ?? store.findByCustomName(key)
+    const visible = byId !== undefined && (scope === undefined || byId.createdBy === scope) ? byId : undefined
+    const gathering = visible ?? store.findByCustomName(key, scope)
     if (gathering === undefined) throw new GatheringNotFoundError(key)
+    request.auditId = gathering.id
     return gathering
   }
+
+  // One audit line per create, download and delete: who, which, and how it ended.
+  app.addHook('onResponse', async (request, reply) => {
+    const action = auditedAction(request.method, request.routeOptions.url)
+    if (action === undefined) return
+    request.log.info({
+      audit: action,
+      user: request.caller?.username,
+      id: request.auditId,
+      statusCode: reply.statusCode,
+      outcome: reply.statusCode < 400 ? 'success' : 'refused'
+    }, `Audit: ${action}.`)
+  })
   const present = (g: Gathering, limit: number) => {
     const live = g.status === 'inprogress' ? runner.liveOutput(g.id, limit) : undefined
     return presentGathering(g, live?.tail ?? tailOf(g.outputTail, limit))
@@ -55,10 +95,13 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
     // An empty body means "run with the server's defaults".
     preValidation: async (request) => {
       if (request.body === undefined) request.body = {}
-    }
+    },
+    preHandler: rateLimiter(opts.postRateLimit)
   }, async (request, reply) => {
     const validated = validateRequest(request.body, opts.defaults)
-    const gathering = runner.submit(validated)
+    checkImagePolicy(validated.options, opts.imagePolicy)
+    const gathering = runner.submit(validated, { createdBy: request.caller.username, token: request.caller.token })
+    request.auditId = gathering.id
     return reply.code(201).send(present(gathering, opts.execOutputLimit))
   })
 
@@ -74,6 +117,7 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
       ...(q['custom-name'] !== undefined && { customName: q['custom-name'] }),
       ...(q.limit !== undefined && { limit: wholeNumber('limit', q.limit) }),
       ...(q.offset !== undefined && { offset: wholeNumber('offset', q.offset) }),
+      ...(scopeOf(request) !== undefined && { createdBy: scopeOf(request) }),
       outputLimit: opts.listOutputLimit
     })
     return list.map((g) => present(g, opts.listOutputLimit))
@@ -81,12 +125,12 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
 
   app.get('/must-gather/:id', {
     schema: { params: GatheringParamsSchema, response: { 200: GatheringResponseSchema, 404: ErrorResponseSchema } }
-  }, async (request) => present(resolve(request.params.id), opts.execOutputLimit))
+  }, async (request) => present(resolve(request, request.params.id), opts.execOutputLimit))
 
   app.get('/must-gather/:id/data', {
     schema: { params: GatheringParamsSchema }
   }, async (request, reply) => {
-    const gathering = resolve(request.params.id)
+    const gathering = resolve(request, request.params.id)
     if (gathering.archiveName === '') throw new ArchiveNotFoundError(gathering.id, reasonForNoArchive(gathering))
     // Open before answering: the file may be removed (retention, delete) at any moment after.
     const handle = await open(paths.archive(gathering.id), 'r').catch(() => {
@@ -103,7 +147,7 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   app.get('/must-gather/:id/output', {
     schema: { params: GatheringParamsSchema }
   }, async (request, reply) => {
-    const gathering = resolve(request.params.id)
+    const gathering = resolve(request, request.params.id)
     reply.header('Content-Type', 'text/plain; charset=utf-8')
     const handle = await open(paths.output(gathering.id), 'r').catch(() => undefined)
     if (handle === undefined) return reply.send('')
@@ -113,10 +157,17 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   app.delete('/must-gather/:id', {
     schema: { params: GatheringParamsSchema }
   }, async (request, reply) => {
-    const gathering = resolve(request.params.id)
+    const gathering = resolve(request, request.params.id)
     if (!await runner.remove(gathering.id)) throw new GatheringNotFoundError(request.params.id)
     return reply.code(204).send()
   })
+}
+
+function auditedAction (method: string, url: string | undefined): string | undefined {
+  if (method === 'POST' && url === '/must-gather') return 'create'
+  if (method === 'GET' && url === '/must-gather/:id/data') return 'download'
+  if (method === 'DELETE' && url === '/must-gather/:id') return 'delete'
+  return undefined
 }
 
 function wholeNumber (field: string, value: string): number {

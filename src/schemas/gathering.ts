@@ -83,7 +83,8 @@ export const GatheringResponseSchema = Type.Object({
   keep: Type.Boolean(),
   'error-message': Type.String(),
   'started-at': Type.Union([timestamp, Type.Null()]),
-  'finished-at': Type.Union([timestamp, Type.Null()])
+  'finished-at': Type.Union([timestamp, Type.Null()]),
+  'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' })
 })
 export type GatheringResponse = Static<typeof GatheringResponseSchema>
 

@@ -27,7 +27,10 @@ const MIGRATIONS = [
      pid_start      TEXT
    );
    CREATE INDEX gatherings_custom_name ON gatherings (custom_name, id);
-   CREATE INDEX gatherings_status ON gatherings (status, id);`
+   CREATE INDEX gatherings_status ON gatherings (status, id);`,
+  // Who asked (the TokenReview username), for VISIBILITY=own and audit. Never a token.
+  `ALTER TABLE gatherings ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+   CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`
 ]
 
 interface Row {
@@ -45,10 +48,11 @@ interface Row {
   error_message: string
   started_at: string | null
   finished_at: string | null
+  created_by: string
 }
 
 const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at`
+  archive_sha256, output_size, error_message, started_at, finished_at, created_by`
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
@@ -78,11 +82,11 @@ export class SqliteGatheringStore implements GatheringStore {
     })()
   }
 
-  insert ({ customName, options, createdAt }: NewGathering): Gathering {
+  insert ({ customName, options, createdAt, createdBy }: NewGathering): Gathering {
     const { lastInsertRowid } = this.#db.prepare(
-      `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options)
-       VALUES (?, ?, ?, 'new', ?)`
-    ).run(createdAt, createdAt, customName, JSON.stringify(options))
+      `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by)
+       VALUES (?, ?, ?, 'new', ?, ?)`
+    ).run(createdAt, createdAt, customName, JSON.stringify(options), createdBy)
     return this.get(Number(lastInsertRowid)) as Gathering
   }
 
@@ -91,14 +95,15 @@ export class SqliteGatheringStore implements GatheringStore {
     return row && toGathering(row)
   }
 
-  findByCustomName (customName: string): Gathering | undefined {
-    const row = this.#db.prepare(
-      `SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`
-    ).get(customName) as Row | undefined
+  findByCustomName (customName: string, createdBy?: string): Gathering | undefined {
+    const row = (createdBy === undefined
+      ? this.#db.prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
+      : this.#db.prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
+    ) as Row | undefined
     return row && toGathering(row)
   }
 
-  list ({ status, customName, limit, offset, outputLimit }: ListFilter): Gathering[] {
+  list ({ status, customName, createdBy, limit, offset, outputLimit }: ListFilter): Gathering[] {
     const where: string[] = []
     const params: Array<string | number> = [outputLimit, outputLimit]
     if (status !== undefined) {
@@ -108,6 +113,10 @@ export class SqliteGatheringStore implements GatheringStore {
     if (customName !== undefined) {
       where.push('custom_name = ?')
       params.push(customName)
+    }
+    if (createdBy !== undefined) {
+      where.push('created_by = ?')
+      params.push(createdBy)
     }
     params.push(limit ?? -1, offset ?? 0)
     const rows = this.#db.prepare(
@@ -192,6 +201,7 @@ function toGathering (row: Row): Gathering {
     outputSize: row.output_size,
     errorMessage: row.error_message,
     startedAt: row.started_at,
-    finishedAt: row.finished_at
+    finishedAt: row.finished_at,
+    createdBy: row.created_by
   }
 }

@@ -3,6 +3,8 @@ import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus } fr
 export interface ListFilter {
   status?: GatheringStatus
   customName?: string
+  /** Only gatherings this user created. */
+  createdBy?: string
   limit?: number
   offset?: number
   /** Characters of output tail to return per entry. */
@@ -11,6 +13,8 @@ export interface ListFilter {
 
 export interface NewGathering {
   customName: string
+  /** The caller's username; never a token. */
+  createdBy: string
   options: GatheringOptions
   createdAt: string
 }
@@ -32,8 +36,8 @@ export interface GatheringStore {
   /** Insert a queued (`new`) gathering and return it with its id. */
   insert (gathering: NewGathering): Gathering
   get (id: number): Gathering | undefined
-  /** The newest gathering with this custom name. */
-  findByCustomName (customName: string): Gathering | undefined
+  /** The newest gathering with this custom name (created by `createdBy`, when given). */
+  findByCustomName (customName: string, createdBy?: string): Gathering | undefined
   /** Newest first. */
   list (filter: ListFilter): Gathering[]
   countByStatus (status: GatheringStatus): number

@@ -47,6 +47,7 @@ export async function startService (options: StartOptions = {}): Promise<Running
       DB_PATH: dbPath,
       DATA_DIR: dataDir,
       OC_PATH: SIMULATOR,
+      AUTH_MODE: 'none',
       CANCEL_GRACE: '2s',
       TIMEOUT_GRACE: '5s',
       SHUTDOWN_GRACE: '5s',
@@ -61,7 +62,7 @@ export async function startService (options: StartOptions = {}): Promise<Running
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000)
     const check = (): void => {
-      const match = /listening on (http:\/\/[^\s"]+)/.exec(output)
+      const match = /listening on (https?:\/\/[^\s"]+)/.exec(output)
       if (match?.[1] !== undefined) {
         clearTimeout(timer)
         resolve(match[1])

@@ -19,7 +19,7 @@ describe('SqliteGatheringStore', () => {
   it('persists to a real file in WAL mode and reopens it', () => {
     const path = join(dir, 'reopen.db')
     const store = new SqliteGatheringStore(path)
-    const created = store.insert({ customName: 'x', options, createdAt: at(1) })
+    const created = store.insert({ customName: 'x', options, createdAt: at(1), createdBy: 'alice' })
     store.close()
     const again = new SqliteGatheringStore(path)
     assert.deepEqual(again.get(created.id), created)
@@ -32,7 +32,7 @@ describe('SqliteGatheringStore', () => {
 
   it('walks a gathering through its lifecycle', () => {
     const store = new SqliteGatheringStore(join(dir, 'life.db'))
-    const g = store.insert({ customName: '', options, createdAt: at(1) })
+    const g = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })
     assert.equal(g.status, 'new')
     assert.equal(store.markStarted(g.id, at(2)), true)
     assert.equal(store.markStarted(g.id, at(3)), false, 'only a queued gathering can start')
@@ -55,7 +55,7 @@ describe('SqliteGatheringStore', () => {
   it('lists newest first with filters, pages and a short output tail; finds the newest by custom name', () => {
     const store = new SqliteGatheringStore(':memory:')
     for (let i = 1; i <= 5; i++) {
-      const g = store.insert({ customName: i % 2 === 0 ? 'even' : 'odd', options, createdAt: at(i) })
+      const g = store.insert({ customName: i % 2 === 0 ? 'even' : 'odd', options, createdAt: at(i), createdBy: i <= 2 ? 'alice' : 'bob' })
       store.updateOutput(g.id, `output of ${i} `.repeat(20), 300, at(i))
     }
     assert.deepEqual(store.list({ outputLimit: 10 }).map((g) => g.id), [5, 4, 3, 2, 1])
@@ -65,6 +65,8 @@ describe('SqliteGatheringStore', () => {
     assert.ok(store.list({ outputLimit: 10 }).every((g) => g.outputTail.length === 10))
     assert.ok(store.list({ outputLimit: 0 }).every((g) => g.outputTail === ''))
     assert.equal(store.findByCustomName('odd')?.id, 5)
+    assert.equal(store.findByCustomName('odd', 'alice')?.id, 1, 'the newest of that user\'s')
+    assert.deepEqual(store.list({ createdBy: 'alice', outputLimit: 0 }).map((g) => g.id), [2, 1])
     assert.equal(store.findByCustomName('none'), undefined)
     assert.equal(store.countByStatus('new'), 5)
     store.close()
@@ -72,9 +74,9 @@ describe('SqliteGatheringStore', () => {
 
   it('never reuses the id of a deleted gathering', () => {
     const store = new SqliteGatheringStore(':memory:')
-    const first = store.insert({ customName: '', options, createdAt: at(1) })
+    const first = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })
     store.delete(first.id)
-    assert.ok(store.insert({ customName: '', options, createdAt: at(2) }).id > first.id)
+    assert.ok(store.insert({ customName: '', options, createdAt: at(2), createdBy: '' }).id > first.id)
     store.close()
   })
 })

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto'
+
+import type { AccessRule } from '../config/security.js'
+import type { Logger } from '../logger.js'
+import type { AccessReviewer, AuthDecision, Caller } from './types.js'
+
+export interface AuthorizerOptions {
+  reviewer: AccessReviewer
+  /** What a caller must be allowed to do to use the service. */
+  accessRule: AccessRule
+  /** Also find out whether the caller is a cluster-admin (needed for VISIBILITY=own). */
+  checkAdmin: boolean
+  cacheTtlMs: number
+  cacheSize: number
+  timeoutMs: number
+  logger: Logger
+}
+
+const ADMIN_RULE: AccessRule = { verb: '*', group: '*', resource: '*', subresource: '', name: '', namespace: '' }
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex')
+
+/**
+ * Bearer token → decision, with TokenReview then SubjectAccessReview.
+ * Only "allowed" is cached, keyed by the token's hash (never the token), for
+ * a short time and a bounded number of entries. A failing or slow API server
+ * yields "unavailable" after the timeout: never a hang, never "allowed".
+ */
+export class TokenAuthorizer {
+  readonly #o: AuthorizerOptions
+  readonly #cache = new Map<string, { caller: Omit<Caller, 'token'>, expires: number }>()
+
+  constructor (options: AuthorizerOptions) {
+    this.#o = options
+  }
+
+  async authorize (token: string): Promise<AuthDecision> {
+    const key = hashToken(token)
+    const cached = this.#cache.get(key)
+    if (cached !== undefined && cached.expires > Date.now()) return { outcome: 'allowed', caller: { ...cached.caller, token } }
+    if (cached !== undefined) this.#cache.delete(key)
+
+    const signal = AbortSignal.timeout(this.#o.timeoutMs)
+    try {
+      const identity = await this.#o.reviewer.reviewToken(token, signal)
+      if (identity === undefined) return { outcome: 'unauthenticated', reason: 'the bearer token was rejected by the cluster' }
+      const [access, admin] = await Promise.all([
+        this.#o.reviewer.mayAccess(identity, this.#o.accessRule, signal),
+        this.#o.checkAdmin ? this.#o.reviewer.mayAccess(identity, ADMIN_RULE, signal) : undefined
+      ])
+      if (!access.allowed) {
+        return { outcome: 'forbidden', username: identity.username, reason: `user "${identity.username}" may not run must-gather (${describeRule(this.#o.accessRule)} is required)` }
+      }
+      const caller = { username: identity.username, isAdmin: admin?.allowed ?? false, key }
+      this.#remember(key, caller)
+      return { outcome: 'allowed', caller: { ...caller, token } }
+    } catch (error) {
+      const timedOut = signal.aborted
+      // Only the status code is logged: a TokenReview error can echo the request, token included.
+      const statusCode = (error as { code?: unknown }).code
+      this.#o.logger.warn({ timedOut, statusCode: typeof statusCode === 'number' ? statusCode : undefined }, 'Kubernetes API server did not answer a review.')
+      return {
+        outcome: 'unavailable',
+        reason: timedOut
+          ? `the Kubernetes API server did not answer within ${this.#o.timeoutMs} ms; try again shortly`
+          : 'the Kubernetes API server could not check the token; try again shortly'
+      }
+    }
+  }
+
+  #remember (key: string, caller: Omit<Caller, 'token'>): void {
+    if (this.#o.cacheTtlMs <= 0) return
+    // Map keeps insertion order: the first entry is the oldest.
+    while (this.#cache.size >= this.#o.cacheSize) {
+      const oldest = this.#cache.keys().next().value
+      if (oldest === undefined) break
+      this.#cache.delete(oldest)
+    }
+    this.#cache.set(key, { caller, expires: Date.now() + this.#o.cacheTtlMs })
+  }
+}
+
+export function describeRule (rule: AccessRule): string {
+  const resource = [rule.group === '' ? 'core' : rule.group, rule.resource, rule.subresource].filter(Boolean).join('/')
+  return `verb "${rule.verb}" on "${resource}"${rule.name !== '' ? ` named "${rule.name}"` : ''}${rule.namespace !== '' ? ` in namespace "${rule.namespace}"` : ''}`
+}

@@ -1,0 +1,89 @@
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** Credentials prepared for one run. */
+export interface PreparedCredentials {
+  /** Variables added to the child's environment (KUBECONFIG). */
+  env: Record<string, string>
+  /** Deletes whatever was written for the run; safe to call twice. */
+  release: () => Promise<void>
+}
+
+/**
+ * How `oc` authenticates for a run. Tokens are handed over only through a
+ * kubeconfig file of mode 0600 in a directory only the service can read,
+ * deleted when the run ends: never `--token=` (visible in the process list),
+ * never an environment variable, never stored.
+ */
+export interface RunCredentials {
+  /** Runs need the caller's token, which lives in memory only: queued runs cannot survive a restart. */
+  readonly needsCallerToken: boolean
+  prepare (id: number, token: string | undefined, server: string): Promise<PreparedCredentials>
+  /** Removes every leftover file (after a crash). */
+  clear (): Promise<void>
+}
+
+/** oc uses the service's own environment (KUBECONFIG or in-cluster): AUTH_MODE=none, or an operator's kubeconfig. */
+export class AmbientCredentials implements RunCredentials {
+  readonly needsCallerToken = false
+  async prepare (): Promise<PreparedCredentials> {
+    return { env: {}, release: async () => {} }
+  }
+
+  async clear (): Promise<void> {}
+}
+
+export interface ClusterAccess {
+  server: string
+  caData: string | undefined
+  skipTlsVerify: boolean
+}
+
+/**
+ * Writes a kubeconfig per run: with the caller's token (`caller`), or pointing
+ * at the service's token file (`service`; oc rereads it, so a rotated token is
+ * picked up and never copied).
+ */
+export class KubeconfigCredentials implements RunCredentials {
+  readonly needsCallerToken: boolean
+
+  constructor (
+    private readonly dir: string,
+    private readonly cluster: ClusterAccess,
+    private readonly source: { kind: 'caller' } | { kind: 'token-file', path: string }
+  ) {
+    this.needsCallerToken = source.kind === 'caller'
+  }
+
+  async prepare (id: number, token: string | undefined, server: string): Promise<PreparedCredentials> {
+    if (this.source.kind === 'caller' && token === undefined) throw new Error('no caller credentials for this run')
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await chmod(this.dir, 0o700)
+    const path = join(this.dir, `${id}.kubeconfig`)
+    const user = this.source.kind === 'caller' ? { token } : { tokenFile: this.source.path }
+    // The request may name another API server; the cluster's CA only vouches for the cluster's own.
+    const target = server !== '' ? server : this.cluster.server
+    const sameCluster = target === this.cluster.server
+    const cluster = {
+      server: target,
+      ...(sameCluster && this.cluster.caData !== undefined && { 'certificate-authority-data': Buffer.from(this.cluster.caData).toString('base64') }),
+      ...(sameCluster && this.cluster.skipTlsVerify && { 'insecure-skip-tls-verify': true })
+    }
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'cluster', cluster }],
+      users: [{ name: 'user', user }],
+      contexts: [{ name: 'must-gather', context: { cluster: 'cluster', user: 'user' } }],
+      'current-context': 'must-gather'
+    }
+    // JSON is YAML: oc reads it as a kubeconfig. `wx`: never follow or reuse an existing file.
+    await rm(path, { force: true })
+    await writeFile(path, JSON.stringify(kubeconfig), { mode: 0o600, flag: 'wx' })
+    return { env: { KUBECONFIG: path }, release: () => rm(path, { force: true }) }
+  }
+
+  async clear (): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}

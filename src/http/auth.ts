@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+import { hashToken, type TokenAuthorizer } from '../auth/authorizer.js'
+import type { Caller } from '../auth/types.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every API route. */
+    caller: Caller
+  }
+}
+
+/** Routes that answer without a token (health and metrics, when present). */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/
+
+/**
+ * Every API route needs `Authorization: Bearer <token>`, checked against the
+ * cluster. 401 (with `WWW-Authenticate: Bearer`) when the token is missing or
+ * rejected, 403 when the user may not run must-gather (a 401 would log the
+ * console user out), 503 when the API server cannot be asked.
+ * With AUTH_MODE=none every caller is trusted (and the service binds to
+ * loopback unless HOST says otherwise).
+ */
+export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer | undefined): void {
+  app.decorateRequest('caller', null as unknown as Caller)
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method === 'OPTIONS' || PUBLIC_PATHS.has(request.routeOptions.url ?? '')) return
+    if (authorizer === undefined) {
+      request.caller = { username: '', isAdmin: true, token: undefined, key: hashToken(request.ip) }
+      return
+    }
+    const header = request.headers.authorization
+    const match = header === undefined ? null : BEARER.exec(header.trim())
+    if (match === null) {
+      return reply.code(401).header('WWW-Authenticate', 'Bearer').send({
+        error: header === undefined ? 'missing Authorization header: send "Authorization: Bearer <token>"' : 'malformed Authorization header: expected "Bearer <token>"'
+      })
+    }
+    const decision = await authorizer.authorize(match[1] as string)
+    switch (decision.outcome) {
+      case 'allowed':
+        request.caller = decision.caller
+        return
+      case 'unauthenticated':
+        return reply.code(401).header('WWW-Authenticate', 'Bearer error="invalid_token"').send({ error: decision.reason })
+      case 'forbidden':
+        request.log.info({ user: decision.username, method: request.method, url: request.url }, 'Access denied.')
+        return reply.code(403).send({ error: decision.reason })
+      case 'unavailable':
+        return reply.code(503).header('Retry-After', '5').send({ error: decision.reason })
+    }
+  })
+}

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import { FakeKubeApi } from '../helpers/kube-api.js'
+import {
+  processesMentioning,
+  removeDir,
+  type RunningService,
+  SIM_IMAGE,
+  startService,
+  waitFor,
+  waitForFinish
+} from '../helpers/service.js'
+
+/**
+ * AUTH_MODE=kubernetes against a stand-in API server reached through
+ * @kubernetes/client-node with a kubeconfig, as outside a cluster.
+ */
+const api = new FakeKubeApi()
+const ADMIN = 'sha256~AdminTokenAdminTokenAdminToken0001'
+const ALICE = 'sha256~AliceCanLogInButIsNoAdmin00000002'
+const CAROL = 'sha256~CarolHasTheDedicatedRbacRule0003'
+const DAVE = 'sha256~DaveHasTheDedicatedRbacRuleToo04'
+const services: RunningService[] = []
+
+before(async () => {
+  await api.start()
+  api.users.set(ADMIN, { username: 'kube:admin', uid: 'u-admin', groups: ['system:cluster-admins'], admin: true })
+  api.users.set(ALICE, { username: 'alice', uid: 'u-alice', groups: ['system:authenticated'], admin: false })
+  api.users.set(CAROL, { username: 'carol', uid: 'u-carol', groups: ['system:authenticated'], admin: false, grants: ['create forklift.konveyor.io/mustgathers'] })
+  api.users.set(DAVE, { username: 'dave', uid: 'u-dave', groups: ['system:authenticated'], admin: false, grants: ['create forklift.konveyor.io/mustgathers'] })
+})
+after(async () => {
+  for (const s of services) await s.stop()
+  for (const s of services) {
+    assert.deepEqual(processesMentioning(s.dir), [])
+    removeDir(s.dir)
+  }
+  await api.stop()
+})
+
+async function start (env: Record<string, string> = {}, dir?: string): Promise<RunningService> {
+  const probe = await startService({ env: { AUTH_MODE: 'none' } })
+  const kubeconfig = api.writeKubeconfig(probe.dir)
+  await probe.stop()
+  removeDir(join(probe.dir, 'gatherings'))
+  removeDir(join(probe.dir, 'gatherings.db'))
+  const service = await startService({
+    dir: dir ?? probe.dir,
+    env: { AUTH_MODE: 'kubernetes', KUBECONFIG: kubeconfig, AUTH_TIMEOUT: '1s', CREDENTIALS_DIR: join(probe.dir, 'credentials'), ...env }
+  })
+  services.push(service)
+  return service
+}
+
+const bearer = (token: string): RequestInit => ({ headers: { Authorization: `Bearer ${token}` } })
+const postAs = (service: RunningService, token: string, body: unknown) => service.json('/must-gather', {
+  method: 'POST',
+  headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+  body: JSON.stringify(body)
+})
+
+describe('authentication and authorization (default rule: cluster-admin)', () => {
+  let service: RunningService
+  before(async () => { service = await start() })
+
+  it('no token, a malformed header or a rejected token → 401 with WWW-Authenticate: Bearer', async () => {
+    for (const init of [{}, { headers: { Authorization: 'Basic YWRtaW46YWRtaW4=' } }, bearer('sha256~not-a-known-token')]) {
+      const { status, body, headers } = await service.json('/must-gather', init)
+      assert.equal(status, 401)
+      assert.match(headers.get('www-authenticate') ?? '', /^Bearer/)
+      assert.equal(typeof body.error, 'string')
+    }
+  })
+
+  it('a valid user who is not allowed → 403, also on a download (a 401 would log the UI user out)', async () => {
+    for (const path of ['/must-gather', '/must-gather/1/data']) {
+      const { status, body } = await service.json(path, bearer(ALICE))
+      assert.equal(status, 403, path)
+      assert.match(body.error, /alice/)
+    }
+    assert.equal((await postAs(service, ALICE, {})).status, 403)
+  })
+
+  it('a cluster-admin may do everything; created-by records the username', async () => {
+    const { status, body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })
+    assert.equal(status, 201)
+    assert.equal(body['created-by'], 'kube:admin')
+    const done = await waitForFinish({ ...service, json: (p: string) => service.json(p, bearer(ADMIN)) } as RunningService, body.id)
+    assert.equal(done.status, 'completed', done['error-message'])
+  })
+
+  it('caches an allowed decision briefly, keyed by a hash of the token', async () => {
+    const before = api.requests.filter((r) => r.path.includes('tokenreviews')).length
+    for (let i = 0; i < 5; i++) assert.equal((await service.json('/must-gather', bearer(ADMIN))).status, 200)
+    const after = api.requests.filter((r) => r.path.includes('tokenreviews')).length
+    assert.ok(after - before <= 1, `${after - before} TokenReviews for 5 requests`)
+  })
+
+  it('a failing or stalled API server → 503 after the timeout, never allowed', async () => {
+    const fresh = 'sha256~NeverSeenBeforeSoNotCached000005'
+    api.users.set(fresh, { username: 'fresh-admin', uid: 'u-f', groups: [], admin: true })
+    try {
+      api.mode = 'error'
+      const failed = await service.json('/must-gather', bearer(fresh))
+      assert.equal(failed.status, 503)
+      assert.match(failed.body.error, /Kubernetes API server/)
+      api.mode = 'slow'
+      const started = Date.now()
+      const stalled = await service.json('/must-gather', bearer(fresh))
+      assert.equal(stalled.status, 503)
+      assert.ok(Date.now() - started < 5000, 'bounded by AUTH_TIMEOUT')
+      assert.match(stalled.body.error, /did not answer within 1000 ms/)
+    } finally {
+      api.mode = 'ok'
+    }
+    assert.equal((await service.json('/must-gather', bearer(fresh))).status, 200, 'recovers once the API server answers')
+  })
+
+  it('writes an audit line for create, download and delete with the user', async () => {
+    const { body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })
+    await waitFor(async () => ['completed', 'error'].includes((await service.json(`/must-gather/${body.id}`, bearer(ADMIN))).body.status), 'finish')
+    await (await service.fetch(`/must-gather/${body.id}/data`, bearer(ADMIN))).arrayBuffer()
+    assert.equal((await service.fetch(`/must-gather/${body.id}`, { method: 'DELETE', ...bearer(ADMIN) })).status, 204)
+    await waitFor(() => service.logs().includes('"audit":"delete"'), 'the delete audit line')
+    const lines = service.logs().split('\n').filter((l) => l.includes('"audit"')).map((l) => JSON.parse(l))
+    for (const action of ['create', 'download', 'delete']) {
+      assert.ok(lines.some((l) => l.audit === action && l.user === 'kube:admin' && l.id === body.id && l.outcome === 'success'), action)
+    }
+  })
+})
+
+describe('token hygiene: oc runs with the caller\'s token, which is found nowhere else', () => {
+  let service: RunningService
+  before(async () => { service = await start({ MAX_CONCURRENT: '1' }) })
+
+  it('the token is only in a 0600 kubeconfig while oc runs, then gone; not in argv, environ, database, logs or files', async () => {
+    const { body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:slow-3` })
+    const pid = await waitFor(() => processesMentioning(`must-gather.local.${body.id}`)[0], 'oc to run')
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
+    assert.ok(!cmdline.includes(ADMIN) && !cmdline.includes('--token'), 'not in the argument list')
+    assert.ok(!environ.includes(ADMIN), 'not in the environment')
+    const kubeconfig = /(?:^|\0)KUBECONFIG=([^\0]+)/.exec(environ)?.[1]
+    assert.ok(kubeconfig !== undefined, 'oc gets a KUBECONFIG')
+    assert.equal(statSync(kubeconfig).mode & 0o777, 0o600)
+    assert.equal(statSync(join(kubeconfig, '..')).mode & 0o777, 0o700)
+    const config = JSON.parse(readFileSync(kubeconfig, 'utf8'))
+    assert.equal(config.users[0].user.token, ADMIN, 'the caller\'s own token')
+    assert.equal(config.clusters[0].cluster.server, api.url)
+    assert.ok(config.clusters[0].cluster['certificate-authority-data'], 'verified with the cluster CA')
+
+    const done = await waitForFinish({ ...service, json: (p: string) => service.json(p, bearer(ADMIN)) } as RunningService, body.id)
+    assert.equal(done.status, 'completed', done['error-message'])
+    assert.throws(() => statSync(kubeconfig), 'the kubeconfig is deleted when the run ends')
+
+    for (const file of walk(service.dir)) {
+      if (file.startsWith(join(service.dir, 'credentials'))) continue
+      assert.ok(!readFileSync(file).includes(ADMIN), `token found in ${file}`)
+    }
+    assert.ok(!service.logs().includes(ADMIN), 'not in the logs')
+    assert.ok(!service.logs().includes(ADMIN.slice(7, 20)), 'not even a fragment in the logs')
+  })
+
+  it('a queued execution whose token died with the service ends error asking to repeat the request', async () => {
+    const running = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:slow-30` })).body.id
+    const queued = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })).body.id
+    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length > 0, 'oc to run')
+    await service.kill()
+    const restarted = await startService({ dir: service.dir, env: { AUTH_MODE: 'kubernetes', KUBECONFIG: join(service.dir, 'service.kubeconfig'), CREDENTIALS_DIR: join(service.dir, 'credentials') } })
+    services.push(restarted)
+    const record = await waitForFinish({ ...restarted, json: (p: string) => restarted.json(p, bearer(ADMIN)) } as RunningService, queued)
+    assert.equal(record.status, 'error')
+    assert.match(record['error-message'], /must be repeated/)
+    const credentials = join(service.dir, 'credentials')
+    assert.deepEqual(existsSync(credentials) ? readdirSync(credentials) : [], [], 'no kubeconfig left behind')
+  })
+})
+
+describe('a dedicated RBAC rule and VISIBILITY=own', () => {
+  let service: RunningService
+  before(async () => {
+    service = await start({ AUTHZ_VERB: 'create', AUTHZ_GROUP: 'forklift.konveyor.io', AUTHZ_RESOURCE: 'mustgathers', VISIBILITY: 'own' })
+  })
+
+  it('the configured rule decides who may use the service', async () => {
+    assert.equal((await service.json('/must-gather', bearer(CAROL))).status, 200)
+    assert.equal((await service.json('/must-gather', bearer(ALICE))).status, 403)
+  })
+
+  it('callers see only their own executions; cluster-admins see all', async () => {
+    const carols = (await postAs(service, CAROL, { image: `${SIM_IMAGE}:v1`, 'custom-name': 'plan:shared' })).body.id
+    const daves = (await postAs(service, DAVE, { image: `${SIM_IMAGE}:v1`, 'custom-name': 'plan:shared' })).body.id
+    assert.equal((await service.json(`/must-gather/${carols}`, bearer(DAVE))).status, 404)
+    assert.equal((await service.json(`/must-gather/${carols}/data`, bearer(DAVE))).status, 404)
+    assert.equal((await service.json(`/must-gather/${carols}`, { method: 'DELETE', ...bearer(DAVE) })).status, 404)
+    assert.equal((await service.json('/must-gather/plan:shared', bearer(CAROL))).body.id, carols, 'a custom name resolves among the caller\'s own')
+    const carolList = (await service.json<Array<{ id: number }>>('/must-gather', bearer(CAROL))).body.map((g) => g.id)
+    assert.deepEqual(carolList, [carols])
+    const adminList = (await service.json<Array<{ id: number }>>('/must-gather', bearer(ADMIN))).body.map((g) => g.id)
+    assert.ok(adminList.includes(carols) && adminList.includes(daves))
+  })
+})
+
+describe('ALLOWED_IMAGES', () => {
+  let service: RunningService
+  before(async () => { service = await start({ ALLOWED_IMAGES: `${SIM_IMAGE}:v1,quay.io/kubev2v/*` }) })
+
+  it('another image → 403 with a clear message, nothing queued', async () => {
+    const refused = await postAs(service, ADMIN, { image: 'quay.io/evil/cluster-dumper:latest' })
+    assert.equal(refused.status, 403)
+    assert.equal(refused.body.field, 'image')
+    assert.match(refused.body.error, /not allowed on this service/)
+    assert.equal((await postAs(service, ADMIN, { 'all-images': true })).status, 403)
+    assert.equal((await service.json<unknown[]>('/must-gather', bearer(ADMIN))).body.length, 0)
+    assert.equal((await postAs(service, ADMIN, { image: 'quay.io/kubev2v/forklift-must-gather:latest' })).status, 201, 'a prefix pattern')
+    assert.equal((await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })).status, 201, 'an exact reference')
+  })
+})
+
+function walk (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name)
+    return e.isDirectory() ? walk(path) : e.isFile() ? [path] : []
+  })
+}
