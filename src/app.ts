@@ -43,6 +43,8 @@ const BODY_LIMIT = 64 * 1024
 export async function buildApp ({ config, logger = false, env = process.env }: BuildAppOptions): Promise<FastifyInstance> {
   const tls = config.tls === undefined ? undefined : loadTls(config.tls)
   const app = Fastify({
+    // Only tells Fastify the protocol (for its logs and listen address); the server itself comes from serverFactory.
+    ...(tls !== undefined && { https: tls }) as object,
     logger,
     // HTTPS when API_TLS_* are set; then plain HTTP is not served at all.
     serverFactory: (handler) => (tls !== undefined ? createHttpsServer(tls, handler) : createHttpServer(handler)) as HttpServer,

@@ -45,6 +45,10 @@ export class GatheringPaths {
 
 /** `must-gather-<custom name or id>.tar.gz`, with the custom name made safe for a file name. */
 export function archiveFileName (id: number, customName: string): string {
-  const safe = customName.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 120)
+  const safe = customName.normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 120)
   return `must-gather-${safe === '' ? String(id) : safe}.tar.gz`
 }

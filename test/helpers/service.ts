@@ -139,6 +139,26 @@ export function processesMentioning (text: string): number[] {
   return pids
 }
 
+/** Fails, naming them, if processes mentioning `text` are still alive after a short wait. */
+export async function assertNoProcessesLeft (text: string): Promise<void> {
+  const deadline = Date.now() + 5000
+  let left = processesMentioning(text)
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    left = processesMentioning(text)
+  }
+  const describe = (pid: number): string => {
+    try { return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}` } catch { return `${pid}: (gone)` }
+  }
+  if (left.length > 0) throw new Error(`processes left behind:\n${left.map(describe).join('\n')}`)
+}
+
+/** Pids of the oc run (and its children) of one gathering of one service. */
+export function runProcesses (service: RunningService, id: number): number[] {
+  // The --dest-dir argument is unique to this service's data dir and this id.
+  return processesMentioning(`${service.dataDir}/${id}/must-gather.local.${id}\0`)
+}
+
 export function removeDir (dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import {
-  processesMentioning,
+  assertNoProcessesLeft,
+  runProcesses,
   removeDir,
   type RunningService,
   SIM_IMAGE,
@@ -20,7 +21,7 @@ before(async () => {
 })
 after(async () => {
   await service.stop()
-  assert.deepEqual(processesMentioning(service.dir), [])
+  await assertNoProcessesLeft(service.dir)
   removeDir(service.dir)
 })
 
@@ -57,10 +58,10 @@ describe('queue', () => {
   })
 
   it('DELETE of a running execution stops oc and everything it started, then removes it', async () => {
-    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length > 0, 'oc to run')
+    await waitFor(() => runProcesses(service, running).length > 0, 'oc to run')
     const response = await service.fetch(`/must-gather/${running}`, { method: 'DELETE' })
     assert.equal(response.status, 204)
-    assert.deepEqual(processesMentioning(`must-gather.local.${running}`), [])
+    assert.deepEqual(runProcesses(service, running), [])
     assert.equal((await service.json(`/must-gather/${running}`)).status, 404)
     assert.equal(existsSync(join(service.dataDir, String(running))), false)
   })
@@ -86,6 +87,6 @@ describe('queue', () => {
     const started = Date.now()
     assert.equal((await service.fetch(`/must-gather/${body.id}`, { method: 'DELETE' })).status, 204)
     assert.ok(Date.now() - started >= 900, 'it waited for the grace period')
-    assert.deepEqual(processesMentioning(`must-gather.local.${body.id}`), [])
+    assert.deepEqual(runProcesses(service, body.id), [])
   })
 })

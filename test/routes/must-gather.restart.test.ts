@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 
 import {
-  processesMentioning,
+  assertNoProcessesLeft,
+  runProcesses,
   removeDir,
   type RunningService,
   SIM_IMAGE,
@@ -19,7 +20,7 @@ after(async () => {
   for (const s of services) await s.stop()
   const dir = services[0]?.dir
   if (dir !== undefined) {
-    assert.deepEqual(processesMentioning(dir), [])
+    await assertNoProcessesLeft(dir)
     removeDir(dir)
   }
 })
@@ -31,7 +32,7 @@ describe('restart recovery', () => {
     const running = (await first.post({ image: `${SIM_IMAGE}:slow-60`, 'custom-name': 'interrupted' })).body.id
     const queued = (await first.post({ image: `${SIM_IMAGE}:v1`, 'custom-name': 'queued' })).body.id
     await waitFor(async () => (await first.json(`/must-gather/${running}`)).body.status === 'inprogress', 'the run to start')
-    const oc = await waitFor(() => processesMentioning(`must-gather.local.${running}`)[0], 'oc to be running')
+    const oc = await waitFor(() => runProcesses(first, running)[0], 'oc to be running')
     // Give the service a moment to record the pid, as it does right after spawning.
     await new Promise((resolve) => setTimeout(resolve, 300))
     // A directory no record owns, as a crash in the middle of a delete leaves.
@@ -46,7 +47,7 @@ describe('restart recovery', () => {
     assert.equal(interrupted.status, 'error')
     assert.equal(interrupted['error-message'], 'interrupted by service restart')
     assert.ok(interrupted['finished-at'])
-    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length === 0, 'the orphan oc to be stopped', 10_000)
+    await waitFor(() => runProcesses(second, running).length === 0, 'the orphan oc to be stopped', 10_000)
     assert.equal(existsSync(join(second.dataDir, '999999')), false, 'orphan directory removed')
 
     const done = await waitForFinish(second, queued)
@@ -74,9 +75,9 @@ describe('restart recovery', () => {
     const service = await startService({ dir, env: { SHUTDOWN_GRACE: '1s', CANCEL_GRACE: '1s' } })
     services.push(service)
     const running = (await service.post({ image: `${SIM_IMAGE}:slow-60` })).body.id
-    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length > 0, 'oc to run')
+    await waitFor(() => runProcesses(service, running).length > 0, 'oc to run')
     assert.equal(await service.stop(), 0)
-    assert.deepEqual(processesMentioning(`must-gather.local.${running}`), [])
+    assert.deepEqual(runProcesses(service, running), [])
 
     const next = await startService({ dir })
     services.push(next)

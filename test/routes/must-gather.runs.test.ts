@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import {
-  processesMentioning,
+  assertNoProcessesLeft,
+  runProcesses,
   removeDir,
   type RunningService,
   SIM_IMAGE,
@@ -21,7 +22,7 @@ before(async () => {
 })
 after(async () => {
   await service.stop()
-  assert.deepEqual(processesMentioning(service.dir), [], 'no oc process outlives the tests')
+  await assertNoProcessesLeft(service.dir)
   removeDir(service.dir)
 })
 
@@ -89,11 +90,11 @@ describe('failures', () => {
 
   it('a hung oc that ignores its timeout is killed by the service after timeout + grace', async () => {
     const { body } = await service.post({ image: `${SIM_IMAGE}:hang_ignore-sigterm`, timeout: '1s' })
-    await waitFor(() => processesMentioning(`must-gather.local.${body.id}`).length > 0, 'oc to start')
+    await waitFor(() => runProcesses(service, body.id).length > 0, 'oc to start')
     const done = await waitForFinish(service, body.id)
     assert.equal(done.status, 'error')
     assert.match(done['error-message'], /did not finish within its timeout \(1s\) plus TIMEOUT_GRACE \(2s\) and was killed/)
-    assert.deepEqual(processesMentioning(`must-gather.local.${body.id}`), [])
+    assert.deepEqual(runProcesses(service, body.id), [])
   })
 
   it('exec-output is the tail of what oc printed; the whole output is at /output', async () => {

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test'
 
 import { FakeKubeApi } from '../helpers/kube-api.js'
 import {
-  processesMentioning,
+  assertNoProcessesLeft,
+  runProcesses,
   removeDir,
   type RunningService,
   SIM_IMAGE,
@@ -35,7 +36,7 @@ before(async () => {
 after(async () => {
   for (const s of services) await s.stop()
   for (const s of services) {
-    assert.deepEqual(processesMentioning(s.dir), [])
+    await assertNoProcessesLeft(s.dir)
     removeDir(s.dir)
   }
   await api.stop()
@@ -138,7 +139,7 @@ describe('token hygiene: oc runs with the caller\'s token, which is found nowher
 
   it('the token is only in a 0600 kubeconfig while oc runs, then gone; not in argv, environ, database, logs or files', async () => {
     const { body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:slow-3` })
-    const pid = await waitFor(() => processesMentioning(`must-gather.local.${body.id}`)[0], 'oc to run')
+    const pid = await waitFor(() => runProcesses(service, body.id)[0], 'oc to run')
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
     assert.ok(!cmdline.includes(ADMIN) && !cmdline.includes('--token'), 'not in the argument list')
@@ -167,7 +168,7 @@ describe('token hygiene: oc runs with the caller\'s token, which is found nowher
   it('a queued execution whose token died with the service ends error asking to repeat the request', async () => {
     const running = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:slow-30` })).body.id
     const queued = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })).body.id
-    await waitFor(() => processesMentioning(`must-gather.local.${running}`).length > 0, 'oc to run')
+    await waitFor(() => runProcesses(service, running).length > 0, 'oc to run')
     await service.kill()
     const restarted = await startService({ dir: service.dir, env: { AUTH_MODE: 'kubernetes', KUBECONFIG: join(service.dir, 'service.kubeconfig'), CREDENTIALS_DIR: join(service.dir, 'credentials') } })
     services.push(restarted)
