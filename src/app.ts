@@ -1,4 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 
@@ -15,14 +16,28 @@ import { installAuth } from './http/auth.js'
 import { installCors } from './http/cors.js'
 import { installErrorHandlers } from './http/error-handler.js'
 import { installSecurityHeaders } from './http/hardening.js'
+import { installJsonBodyParser } from './http/json-body.js'
+import { registerOpenApi } from './http/openapi.js'
+import { installRequestMetrics } from './http/request-metrics.js'
 import { readTls, type TlsFiles, watchTls } from './http/tls.js'
+import { ServiceMetrics } from './observability/metrics.js'
+import { ReadinessChecker } from './observability/readiness.js'
+import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import { SqliteGatheringStore } from './storage/sqlite.js'
+
+export interface RouteEntry {
+  method: string
+  url: string
+  /** Left out of the API description on purpose. */
+  hidden: boolean
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The queue and runs; server.ts drains it before closing the app. */
     runner: GatheringRunner
+    routeTable: RouteEntry[]
   }
 }
 
@@ -54,33 +69,23 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     bodyLimit: BODY_LIMIT,
     // Custom names travel in the path (percent-encoded): allow long ones.
     routerOptions: { maxParamLength: 2048 },
+    // A caller's X-Request-Id is used (and echoed); otherwise one is made.
     requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     ajv: {
       // Unknown fields and wrong types are errors, never silently dropped or converted.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false }
     }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  // Clients of the predecessor post JSON with or without a JSON content type
-  // (plain `curl -d` sends form encoding); read every body as JSON, and an
-  // empty one as "no options".
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body)
-    if (text.trim() === '') {
-      done(null, undefined)
-      return
-    }
-    try {
-      done(null, JSON.parse(text))
-    } catch (error) {
-      const invalid = new Error(`request body is not valid JSON: ${(error as Error).message}`) as Error & { statusCode: number, code: string }
-      invalid.statusCode = 400
-      invalid.code = 'FST_ERR_CTP_INVALID_JSON_BODY'
-      done(invalid, undefined)
-    }
+  installJsonBodyParser(app)
+  // Every route, as registered: the OpenAPI test checks the document against it.
+  const routeTable: RouteEntry[] = []
+  app.decorate('routeTable', routeTable)
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const method of methods) routeTable.push({ method, url: route.url, hidden: route.schema?.hide === true })
   })
-
   app.server.headersTimeout = 10_000
   if (config.tls !== undefined) {
     const stopWatching = watchTls(app.server as unknown as HttpsServer, config.tls, app.log)
@@ -88,6 +93,10 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   }
 
   installErrorHandlers(app)
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('X-Request-Id', request.id)
+    return payload
+  })
   installSecurityHeaders(app, { https: config.tls !== undefined })
   installCors(app, config.corsAllowedOrigins)
   const reviewer = config.authMode === 'kubernetes' ? connectToCluster(config.useKubeconfig) : undefined
@@ -103,7 +112,15 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
 
   const store = new SqliteGatheringStore(config.dbPath)
   const paths = new GatheringPaths(config.dataDir)
-  const runner = new GatheringRunner({
+  // The runner is created just below; the gauges read it only when scraped.
+  const metrics: ServiceMetrics = new ServiceMetrics({
+    queued: () => runner.queuedCount,
+    running: () => runner.runningCount,
+    storageBytes: () => store.archiveBytes()
+  })
+  installRequestMetrics(app, metrics)
+  const runner: GatheringRunner = new GatheringRunner({
+    metrics,
     store,
     paths,
     logger: app.log,
@@ -131,6 +148,21 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     store.close()
     throw error
   }
+  const readiness = new ReadinessChecker({
+    pingDatabase: () => store.ping(),
+    dataDir: paths.root,
+    ocPath: config.ocPath,
+    ocEnv: ocEnvironment(env),
+    accepting: () => runner.accepting
+  })
+  // Not awaited: start-up stays fast; readiness says "checking" until it is known.
+  readiness.checkOc().then(() => {
+    const oc = readiness.ocAvailable
+    if (!oc.ok) app.log.error({ oc: oc.message }, 'oc is not usable: executions will fail until it is fixed (readiness reports it).')
+  })
+
+  await registerOpenApi(app)
+  await app.register(healthRoutes, { readiness, metrics })
 
   await app.register(mustGatherRoutes, {
     store,

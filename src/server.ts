@@ -23,7 +23,11 @@ async function main (): Promise<void> {
   })
   let closing = false
   const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) return
+    // A repeated signal must not kill the process mid-drain (the default action would).
+    if (closing) {
+      app.log.info({ signal }, 'Already shutting down.')
+      return
+    }
     closing = true
     app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'Shutting down: no new executions; waiting for running ones.')
     // Keep answering GETs while running gatherings finish; POST gets 503 meanwhile.
@@ -32,8 +36,8 @@ async function main (): Promise<void> {
       process.exit(1)
     })
   }
-  process.once('SIGTERM', shutdown)
-  process.once('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+  process.on('SIGINT', shutdown)
 
   const address = await app.listen({ port: config.port, host: config.host })
   app.log.info({ address, authMode: config.authMode, db: config.dbPath, dataDir: config.dataDir, oc: config.ocPath },

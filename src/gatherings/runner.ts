@@ -2,6 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 
 import { formatGoDuration, parseGoDuration } from '../config/go-duration.js'
 import type { Logger } from '../logger.js'
+import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
 import { adoptArchive, type ArchiveFile, findFile, hashFile, hasAnyFile, packDirectory } from './archive.js'
 import { coerceError, QueueFullError, ShuttingDownError } from './errors.js'
@@ -37,6 +38,7 @@ export interface RunnerOptions {
   keepGatheredFiles: boolean
   /** Finished gatherings older than this are deleted; undefined keeps them. */
   cleanupMaxAgeMs?: number
+  metrics?: GatheringMetrics
   now?: () => Date
 }
 
@@ -224,9 +226,11 @@ export class GatheringRunner {
         }
         const finishedAt = this.#now()
         this.#o.store.finish(id, { ...result, outputTail: run.output?.tail() ?? '', outputSize: run.output?.size ?? 0 }, finishedAt)
+        const durationMs = Date.parse(finishedAt) - Date.parse(startedAt)
+        this.#o.metrics?.finished(result.status, durationMs / 1000, result.archiveSize)
         log.info({
           status: result.status,
-          durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
+          durationMs,
           archiveSize: result.archiveSize,
           ...(result.errorMessage !== '' && { error: result.errorMessage })
         }, 'Gathering finished.')

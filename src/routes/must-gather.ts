@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises'
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 
 import { ArchiveNotFoundError, GatheringNotFoundError, ValidationError } from '../gatherings/errors.js'
 import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'
@@ -89,8 +90,11 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
 
   app.post('/must-gather', {
     schema: {
+      tags: ['must-gather'],
+      summary: 'Queue an execution of oc adm must-gather',
+      description: 'All fields are optional: an empty body runs with the server defaults. Nothing is queued when the request is refused.',
       body: CreateGatheringBodySchema,
-      response: { 201: GatheringResponseSchema, 400: ErrorResponseSchema, 429: ErrorResponseSchema, 503: ErrorResponseSchema }
+      response: { 201: GatheringResponseSchema, ...errors(400, 401, 403, 413, 429, 503) }
     },
     // An empty body means "run with the server's defaults".
     preValidation: async (request) => {
@@ -106,7 +110,13 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
 
   app.get('/must-gather', {
-    schema: { querystring: ListGatheringsQuerySchema, response: { 200: { type: 'array', items: GatheringResponseSchema }, 400: ErrorResponseSchema } }
+    schema: {
+      tags: ['must-gather'],
+      summary: 'List executions, newest first',
+      description: '`exec-output` holds only a short tail (LIST_OUTPUT_LIMIT bytes) so that polling the list stays cheap.',
+      querystring: ListGatheringsQuerySchema,
+      response: { 200: Type.Array(GatheringResponseSchema), ...errors(400, 401, 403, 503) }
+    }
   }, async (request) => {
     const q = request.query
     if (q.status !== undefined && !GATHERING_STATUSES.includes(q.status as GatheringStatus)) {
@@ -124,11 +134,22 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
 
   app.get('/must-gather/:id', {
-    schema: { params: GatheringParamsSchema, response: { 200: GatheringResponseSchema, 404: ErrorResponseSchema } }
+    schema: {
+      tags: ['must-gather'],
+      summary: 'One execution, by numeric id or custom name (the newest with it)',
+      params: GatheringParamsSchema,
+      response: { 200: GatheringResponseSchema, ...errors(401, 403, 404, 503) }
+    }
   }, async (request) => present(resolve(request, request.params.id), opts.execOutputLimit))
 
   app.get('/must-gather/:id/data', {
-    schema: { params: GatheringParamsSchema }
+    schema: {
+      tags: ['must-gather'],
+      summary: 'Download the archive (.tar.gz)',
+      description: 'Available once the execution has an archive: always when `completed`, and when `error` if oc gathered something before failing.',
+      params: GatheringParamsSchema,
+      response: { 200: nonJson('The archive, as an attachment', 'application/gzip', { type: 'string', format: 'binary' }), ...errors(401, 403, 404, 503) }
+    }
   }, async (request, reply) => {
     const gathering = resolve(request, request.params.id)
     if (gathering.archiveName === '') throw new ArchiveNotFoundError(gathering.id, reasonForNoArchive(gathering))
@@ -145,7 +166,12 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
 
   app.get('/must-gather/:id/output', {
-    schema: { params: GatheringParamsSchema }
+    schema: {
+      tags: ['must-gather'],
+      summary: 'Everything oc printed (stdout and stderr, in order), as text/plain',
+      params: GatheringParamsSchema,
+      response: { 200: nonJson('The output', 'text/plain', { type: 'string' }), ...errors(401, 403, 404, 503) }
+    }
   }, async (request, reply) => {
     const gathering = resolve(request, request.params.id)
     reply.header('Content-Type', 'text/plain; charset=utf-8')
@@ -155,12 +181,28 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
 
   app.delete('/must-gather/:id', {
-    schema: { params: GatheringParamsSchema }
+    schema: {
+      tags: ['must-gather'],
+      summary: 'Cancel (if queued or running) and delete an execution with its files',
+      description: 'A running oc gets SIGTERM (and its children), SIGKILL after CANCEL_GRACE; the answer comes once it has stopped.',
+      params: GatheringParamsSchema,
+      response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403, 404, 503) }
+    }
   }, async (request, reply) => {
     const gathering = resolve(request, request.params.id)
     if (!await runner.remove(gathering.id)) throw new GatheringNotFoundError(request.params.id)
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
+}
+
+/** A documented response that is not JSON (files, text): @fastify/swagger's `content` form. */
+export function nonJson (description: string, mediaType: string, schema: object): { description: string, content: Record<string, { schema: object }> } {
+  return { description, content: { [mediaType]: { schema } } }
+}
+
+/** The JSON error body under each of these statuses, for the API description. */
+function errors (...statuses: number[]): Record<number, typeof ErrorResponseSchema> {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorResponseSchema]))
 }
 
 function auditedAction (method: string, url: string | undefined): string | undefined {

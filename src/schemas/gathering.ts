@@ -35,7 +35,14 @@ export const CreateGatheringBodySchema = Type.Object({
   keep: optional(Type.Boolean({ description: 'Keep the temporary namespace and pods' })),
   server: optional(text(2048, 'Kubernetes API server URL')),
   command: optional(textOrList('Gather command run in the pod: a string (one argument, interpreted by bash in the pod) or an array of arguments'))
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  examples: [
+    { image: 'quay.io/maufart/forklift-must-gather', timeout: '15m' },
+    { 'custom-name': 'plan:plan1', command: 'PLAN=plan1 /usr/bin/targeted' },
+    {}
+  ]
+})
 export type CreateGatheringBody = Static<typeof CreateGatheringBodySchema>
 
 export const GatheringStatusSchema = Type.Union([Type.Literal('new'), Type.Literal('inprogress'), Type.Literal('completed'), Type.Literal('error')])
@@ -85,11 +92,43 @@ export const GatheringResponseSchema = Type.Object({
   'started-at': Type.Union([timestamp, Type.Null()]),
   'finished-at': Type.Union([timestamp, Type.Null()]),
   'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' })
+}, {
+  // The design document's sample object, in this service's complete form.
+  examples: [{
+    id: 15,
+    'created-at': '2021-06-30T13:19:17.514Z',
+    'updated-at': '2021-06-30T13:23:05.415Z',
+    'custom-name': '',
+    status: 'completed',
+    image: 'quay.io/maufart/forklift-must-gather',
+    'image-stream': '',
+    'node-name': '',
+    command: '',
+    'source-dir': '',
+    timeout: '30m',
+    server: '',
+    'archive-name': 'must-gather-15.tar.gz',
+    'archive-size': 95334,
+    'archive-sha256': '5e2bf57d3f40c4b6df69daf1936cb766f832374b4fc0259a7cbff06e2f70f269',
+    'exec-output': '[must-gather      ] OUT Using must-gather plug-in image: quay.io/maufart/forklift-must-gather\n[must-gather      ]...',
+    'node-selector': '',
+    'host-network': false,
+    'all-images': false,
+    since: '',
+    'since-time': '',
+    'run-namespace': '',
+    'volume-percentage': null,
+    keep: false,
+    'error-message': '',
+    'started-at': '2021-06-30T13:19:17.601Z',
+    'finished-at': '2021-06-30T13:23:05.415Z',
+    'created-by': 'kube:admin'
+  }]
 })
 export type GatheringResponse = Static<typeof GatheringResponseSchema>
 
 export const ErrorResponseSchema = Type.Object({
-  error: Type.String(),
-  field: Type.Optional(Type.String())
-})
+  error: Type.String({ description: 'What is wrong, in a sentence' }),
+  field: Type.Optional(Type.String({ description: 'The request field to blame, when there is one' }))
+}, { examples: [{ error: "--node-name may not contain '/' or '%'", field: 'node-name' }] })
 export type ErrorResponse = Static<typeof ErrorResponseSchema>

@@ -181,6 +181,14 @@ export class SqliteGatheringStore implements GatheringStore {
     return this.#db.prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
   }
 
+  ping (): void {
+    this.#db.prepare('SELECT 1').get()
+  }
+
+  archiveBytes (): number {
+    return (this.#db.prepare('SELECT coalesce(sum(archive_size), 0) AS n FROM gatherings').get() as { n: number }).n
+  }
+
   close (): void {
     if (this.#db.open) this.#db.close()
   }

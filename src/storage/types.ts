@@ -55,5 +55,9 @@ export interface GatheringStore {
   finish (id: number, result: GatheringResult, at: string): void
   /** Returns false if there was no such gathering. */
   delete (id: number): boolean
+  /** Throws when the database cannot be read. */
+  ping (): void
+  /** Bytes of all archives on record. */
+  archiveBytes (): number
   close (): void
 }

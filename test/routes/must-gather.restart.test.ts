@@ -61,6 +61,13 @@ describe('restart recovery', () => {
     const running = (await service.post({ image: `${SIM_IMAGE}:slow-2` })).body.id
     const queued = (await service.post({ image: `${SIM_IMAGE}:v1` })).body.id
     await waitFor(async () => (await service.json(`/must-gather/${running}`)).body.status === 'inprogress', 'the run to start')
+    service.process.kill('SIGTERM')
+    // While it drains: still answering, readiness failing, no new executions.
+    await waitFor(async () => (await service.json('/readyz')).status === 503, 'readiness to fail')
+    const refused = await service.post({ image: `${SIM_IMAGE}:v1` })
+    assert.equal(refused.status, 503)
+    assert.match(refused.body.error, /shutting down/)
+    assert.equal((await service.json(`/must-gather/${running}`)).status, 200)
     assert.equal(await service.stop(), 0)
 
     const next = await startService({ dir, env: { MAX_CONCURRENT: '1' } })

@@ -76,6 +76,15 @@ describe('authentication and authorization (default rule: cluster-admin)', () =>
     }
   })
 
+  it('health, readiness and metrics need no token; the API description does', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const response = await service.fetch(path)
+      assert.ok([200, 503].includes(response.status), `${path}: ${response.status}`)
+      await response.arrayBuffer()
+    }
+    assert.equal((await service.fetch('/openapi.json')).status, 401)
+  })
+
   it('a valid user who is not allowed → 403, also on a download (a 401 would log the UI user out)', async () => {
     for (const path of ['/must-gather', '/must-gather/1/data']) {
       const { status, body } = await service.json(path, bearer(ALICE))
