@@ -6,7 +6,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 
 import { TokenAuthorizer } from './auth/authorizer.js'
-import { type ClusterEndpoint, KubeAccessReviewer } from './auth/kube-reviewer.js'
+import type { ClusterEndpoint, KubeAccessReviewer } from './auth/kube-reviewer.js'
 import { type Config, ConfigError } from './config/config.js'
 import { ocEnvironment } from './gatherings/oc-env.js'
 import { GatheringPaths } from './gatherings/paths.js'
@@ -99,7 +99,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   })
   installSecurityHeaders(app, { https: config.tls !== undefined })
   installCors(app, config.corsAllowedOrigins)
-  const reviewer = config.authMode === 'kubernetes' ? connectToCluster(config.useKubeconfig) : undefined
+  const reviewer = config.authMode === 'kubernetes' ? await connectToCluster(config.useKubeconfig) : undefined
   installAuth(app, reviewer && new TokenAuthorizer({
     reviewer,
     accessRule: config.accessRule,
@@ -186,8 +186,13 @@ function loadTls (files: TlsFiles): ReturnType<typeof readTls> {
   }
 }
 
-/** The service's own connection to the API server; a clear start-up error when there is none. */
-function connectToCluster (useKubeconfig: boolean): KubeAccessReviewer {
+/**
+ * The service's own connection to the API server; a clear start-up error when
+ * there is none. @kubernetes/client-node takes about a second to load, so it
+ * is loaded only in this mode.
+ */
+async function connectToCluster (useKubeconfig: boolean): Promise<KubeAccessReviewer> {
+  const { KubeAccessReviewer } = await import('./auth/kube-reviewer.js')
   try {
     return new KubeAccessReviewer({ useKubeconfig })
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '@sinclair/typebox'
 
 import type { ServiceMetrics } from '../observability/metrics.js'
 import { nonJson } from './must-gather.js'

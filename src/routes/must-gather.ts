@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises'
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type } from '@sinclair/typebox'
 
 import { ArchiveNotFoundError, GatheringNotFoundError, ValidationError } from '../gatherings/errors.js'
 import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'

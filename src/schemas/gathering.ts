@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 import { GATHERING_STATUSES } from '../gatherings/types.js'
 
