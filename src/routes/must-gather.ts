@@ -12,6 +12,7 @@ import type { GatheringRunner } from '../gatherings/runner.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { type RequestDefaults, validateRequest } from '../gatherings/validate-request.js'
 import { rateLimiter } from '../http/hardening.js'
+import { sendArchive } from '../http/send-archive.js'
 import { presentGathering } from '../http/present.js'
 import {
   CreateGatheringBodySchema,
@@ -142,27 +143,32 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
     }
   }, async (request) => present(resolve(request, request.params.id), opts.execOutputLimit))
 
-  app.get('/must-gather/:id/data', {
+  // GET and HEAD in one route: Fastify's automatic HEAD route would read the whole file to count it.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/must-gather/:id/data',
     schema: {
       tags: ['must-gather'],
       summary: 'Download the archive (.tar.gz)',
-      description: 'Available once the execution has an archive: always when `completed`, and when `error` if oc gathered something before failing.',
+      description: 'Available once the execution has an archive: always when `completed`, and when `error` if oc gathered something before failing. ' +
+        'Resumable: a single `Range` gives 206 (416 outside the file); `If-None-Match` with the ETag (the sha256) gives 304; HEAD is supported.',
       params: GatheringParamsSchema,
-      response: { 200: nonJson('The archive, as an attachment', 'application/gzip', { type: 'string', format: 'binary' }), ...errors(401, 403, 404, 503) }
+      response: {
+        200: nonJson('The archive, as an attachment', 'application/gzip', { type: 'string', format: 'binary' }),
+        206: nonJson('Part of the archive (Range)', 'application/gzip', { type: 'string', format: 'binary' }),
+        304: { description: 'Not modified (If-None-Match)', type: 'null' },
+        ...errors(401, 403, 404, 416, 503)
+      }
+    },
+    handler: async (request, reply) => {
+      const gathering = resolve(request, request.params.id)
+      if (gathering.archiveName === '') throw new ArchiveNotFoundError(gathering.id, reasonForNoArchive(gathering))
+      // Open before answering: the file may be removed (retention, delete) at any moment after.
+      const handle = await open(paths.archive(gathering.id), 'r').catch(() => {
+        throw new ArchiveNotFoundError(gathering.id, 'its file is gone')
+      })
+      return sendArchive(request, reply, { handle, fileName: gathering.archiveName, sha256: gathering.archiveSha256 })
     }
-  }, async (request, reply) => {
-    const gathering = resolve(request, request.params.id)
-    if (gathering.archiveName === '') throw new ArchiveNotFoundError(gathering.id, reasonForNoArchive(gathering))
-    // Open before answering: the file may be removed (retention, delete) at any moment after.
-    const handle = await open(paths.archive(gathering.id), 'r').catch(() => {
-      throw new ArchiveNotFoundError(gathering.id, 'its file is gone')
-    })
-    const { size } = await handle.stat()
-    return reply
-      .header('Content-Type', 'application/gzip')
-      .header('Content-Disposition', `attachment; filename="${gathering.archiveName}"`)
-      .header('Content-Length', size)
-      .send(createReadStream('', { fd: handle, highWaterMark: FILE_CHUNK }))
   })
 
   app.get('/must-gather/:id/output', {
