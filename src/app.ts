@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 
+import compress from '@fastify/compress'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 
 import { TokenAuthorizer } from './auth/authorizer.js'
@@ -62,10 +63,15 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     ...(tls !== undefined && { https: tls }) as object,
     logger,
     // HTTPS when API_TLS_* are set; then plain HTTP is not served at all.
-    serverFactory: (handler) => (tls !== undefined ? createHttpsServer(tls, handler) : createHttpServer(handler)) as HttpServer,
-    // Slow or stalled clients (slowloris) lose their connection; downloads may take as long as they need.
-    requestTimeout: 30_000,
-    keepAliveTimeout: 10_000,
+    serverFactory: (handler) => {
+      const server = (tls !== undefined ? createHttpsServer(tls, handler) : createHttpServer(handler)) as HttpServer
+      // Fastify does not apply its timeout options to a factory's server: set them here.
+      // Slow or stalled clients (slowloris) lose their connection; downloads may take as long as they need.
+      server.headersTimeout = 10_000
+      server.requestTimeout = 30_000
+      server.keepAliveTimeout = 10_000
+      return server
+    },
     bodyLimit: BODY_LIMIT,
     // Custom names travel in the path (percent-encoded): allow long ones.
     routerOptions: { maxParamLength: 2048 },
@@ -86,7 +92,6 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     for (const method of methods) routeTable.push({ method, url: route.url, hidden: route.schema?.hide === true })
   })
-  app.server.headersTimeout = 10_000
   if (config.tls !== undefined) {
     const stopWatching = watchTls(app.server as unknown as HttpsServer, config.tls, app.log)
     app.addHook('onClose', async () => stopWatching())
@@ -110,6 +115,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     logger: app.log
   }))
 
+  const credentials = runCredentials(config, reviewer?.endpoint)
   const store = new SqliteGatheringStore(config.dbPath)
   const paths = new GatheringPaths(config.dataDir)
   // The runner is created just below; the gauges read it only when scraped.
@@ -126,7 +132,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     logger: app.log,
     ocPath: config.ocPath,
     ocEnv: ocEnvironment(env),
-    credentials: runCredentials(config, reviewer?.endpoint),
+    credentials,
     maxConcurrent: config.maxConcurrent,
     maxQueued: config.maxQueued,
     archiveFilename: config.archiveFilename,
@@ -143,11 +149,13 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     store.close()
   })
   try {
-    await runner.start()
+    await runner.recover()
   } catch (error) {
     store.close()
     throw error
   }
+  // Runs start only once the service listens: if listening fails, nothing was started.
+  app.addHook('onListen', async () => runner.startProcessing())
   const readiness = new ReadinessChecker({
     pingDatabase: () => store.ping(),
     dataDir: paths.root,
@@ -161,6 +169,8 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     if (!oc.ok) app.log.error({ oc: oc.message }, 'oc is not usable: executions will fail until it is fixed (readiness reports it).')
   })
 
+  // JSON lists compress about tenfold; archives opt out (see the data route).
+  await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], threshold: 1024 })
   await registerOpenApi(app)
   await app.register(healthRoutes, { readiness, metrics })
 
@@ -173,6 +183,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     listOutputLimit: config.listOutputLimit,
     visibility: config.visibility,
     imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
+    serverRefusal: (server) => credentials.serverRefusal(server),
     postRateLimit: config.postRateLimit
   })
   return app
@@ -204,9 +215,9 @@ async function connectToCluster (useKubeconfig: boolean): Promise<KubeAccessRevi
 
 /** How oc authenticates: see docs in README "Security". */
 function runCredentials (config: Config, cluster: ClusterEndpoint | undefined): RunCredentials {
-  if (config.authMode === 'none' || cluster === undefined) return new AmbientCredentials()
+  if (config.authMode === 'none' || cluster === undefined) return new AmbientCredentials(true)
   if (config.ocCredentials === 'caller') return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'caller' })
   // service: the operator's kubeconfig as is, or a kubeconfig pointing at the service's token file.
-  if (config.ocTokenFile === undefined) return new AmbientCredentials()
+  if (config.ocTokenFile === undefined) return new AmbientCredentials(false)
   return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'token-file', path: config.ocTokenFile })
 }

@@ -39,7 +39,13 @@ async function main (): Promise<void> {
   process.on('SIGTERM', shutdown)
   process.on('SIGINT', shutdown)
 
-  const address = await app.listen({ port: config.port, host: config.host })
+  let address: string
+  try {
+    address = await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    await app.close()
+    throw error
+  }
   app.log.info({ address, authMode: config.authMode, db: config.dbPath, dataDir: config.dataDir, oc: config.ocPath },
     `must-gather-service listening on ${address} (auth: ${config.authMode}, database: ${config.dbPath}, data: ${config.dataDir})`)
   if (config.authMode === 'none') {

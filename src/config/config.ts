@@ -47,6 +47,8 @@ export interface Config extends SecurityConfig {
   logLevel: string
 }
 
+const MAX_TIMER_MS = 480 * 3_600_000 // 20 days
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Reads and checks the whole configuration; throws a `ConfigError` on the first bad variable. */
@@ -57,6 +59,11 @@ export function loadConfig (env: Env): Config {
   const maxTimeoutMs = duration('MAX_TIMEOUT', read('MAX_TIMEOUT') ?? '6h', { positive: true })
   if (defaultTimeoutMs > maxTimeoutMs) {
     throw new ConfigError('TIMEOUT', `${defaultTimeout} is longer than MAX_TIMEOUT (${formatGoDuration(maxTimeoutMs)})`)
+  }
+  const timeoutGraceMs = duration('TIMEOUT_GRACE', read('TIMEOUT_GRACE') ?? '5m', {})
+  // Node timers hold at most 2^31-1 ms (24.8 days); a longer deadline would fire at once.
+  if (maxTimeoutMs + timeoutGraceMs > MAX_TIMER_MS) {
+    throw new ConfigError('MAX_TIMEOUT', `MAX_TIMEOUT plus TIMEOUT_GRACE must stay under ${formatGoDuration(MAX_TIMER_MS)}`)
   }
   const defaultImage = read('MUST_GATHER_IMAGE') ?? read('DEFAULT_IMAGE') ?? ''
   const imageVariable = read('MUST_GATHER_IMAGE') !== undefined ? 'MUST_GATHER_IMAGE' : 'DEFAULT_IMAGE'
@@ -84,7 +91,7 @@ export function loadConfig (env: Env): Config {
     defaultImage,
     defaultTimeout,
     maxTimeoutMs,
-    timeoutGraceMs: duration('TIMEOUT_GRACE', read('TIMEOUT_GRACE') ?? '5m', {}),
+    timeoutGraceMs,
     cancelGraceMs: duration('CANCEL_GRACE', read('CANCEL_GRACE') ?? '30s', {}),
     shutdownGraceMs: duration('SHUTDOWN_GRACE', read('SHUTDOWN_GRACE') ?? '60s', {}),
     archiveFilename,

@@ -79,10 +79,12 @@ export function loadSecurityConfig (read: (name: string) => string | undefined):
       throw new ConfigError('CORS_ALLOWED_ORIGINS', `"${origin}" is not an origin such as https://console.example.com`)
     }
   }
-  const ocTokenFile = read('OC_TOKEN_FILE') ?? (ocCredentials === 'service' && authMode === 'kubernetes' ? SERVICE_ACCOUNT_TOKEN : undefined)
+  const useKubeconfig = boolean('USE_KUBECONFIG', read('USE_KUBECONFIG') ?? 'false') || read('KUBECONFIG') !== undefined
+  // In a cluster the service account's token; outside, the operator's kubeconfig is used as it is.
+  const ocTokenFile = read('OC_TOKEN_FILE') ?? (ocCredentials === 'service' && authMode === 'kubernetes' && !useKubeconfig ? SERVICE_ACCOUNT_TOKEN : undefined)
   return {
     authMode,
-    useKubeconfig: boolean('USE_KUBECONFIG', read('USE_KUBECONFIG') ?? 'false') || read('KUBECONFIG') !== undefined,
+    useKubeconfig,
     authCacheTtlMs: duration('AUTH_CACHE_TTL', read('AUTH_CACHE_TTL') ?? '10s', {}),
     authCacheSize: integer('AUTH_CACHE_SIZE', read('AUTH_CACHE_SIZE') ?? '1000', 1, 1_000_000),
     authTimeoutMs: duration('AUTH_TIMEOUT', read('AUTH_TIMEOUT') ?? '5s', { positive: true }),

@@ -97,6 +97,8 @@ export async function packDirectory ({ parent, dirName, target, signal }: PackOp
     tar.once('error', reject)
     tar.once('close', (code) => resolve(code))
   })
+  // Awaited below; until then a spawn failure (no tar, EAGAIN) must not count as unhandled.
+  exited.catch(() => {})
   const digest = new HashingPassThrough()
   try {
     await pipeline(tar.stdout, digest, createWriteStream(partial, { highWaterMark: 1024 * 1024 }), { signal })

@@ -13,6 +13,13 @@ export class ValidationError extends GatheringError {
   }
 }
 
+/** A valid request this service's policy refuses (403): an image not allowed, a server not allowed. */
+export class RequestNotAllowedError extends GatheringError {
+  constructor (readonly field: string, message: string) {
+    super(message, 'REQUEST_NOT_ALLOWED')
+  }
+}
+
 export class GatheringNotFoundError extends GatheringError {
   constructor (readonly key: string) {
     super(`must-gather execution "${key}" not found`, 'GATHERING_NOT_FOUND')

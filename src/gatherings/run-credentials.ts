@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** Credentials prepared for one run. */
@@ -18,6 +18,12 @@ export interface PreparedCredentials {
 export interface RunCredentials {
   /** Runs need the caller's token, which lives in memory only: queued runs cannot survive a restart. */
   readonly needsCallerToken: boolean
+  /**
+   * Why a request may not name this API `server`, or undefined. When oc runs
+   * with credentials that are not the caller's own, another server would
+   * receive them.
+   */
+  serverRefusal (server: string): string | undefined
   prepare (id: number, token: string | undefined, server: string): Promise<PreparedCredentials>
   /** Removes every leftover file (after a crash). */
   clear (): Promise<void>
@@ -26,6 +32,15 @@ export interface RunCredentials {
 /** oc uses the service's own environment (KUBECONFIG or in-cluster): AUTH_MODE=none, or an operator's kubeconfig. */
 export class AmbientCredentials implements RunCredentials {
   readonly needsCallerToken = false
+
+  /** @param trustedCallers AUTH_MODE=none: every caller is trusted with the service's credentials anyway. */
+  constructor (private readonly trustedCallers: boolean) {}
+
+  serverRefusal (server: string): string | undefined {
+    if (this.trustedCallers || server === '') return undefined
+    return 'server may not be set: oc runs with the service\'s own credentials (OC_CREDENTIALS=service), which must not be sent to another API server'
+  }
+
   async prepare (): Promise<PreparedCredentials> {
     return { env: {}, release: async () => {} }
   }
@@ -53,6 +68,11 @@ export class KubeconfigCredentials implements RunCredentials {
     private readonly source: { kind: 'caller' } | { kind: 'token-file', path: string }
   ) {
     this.needsCallerToken = source.kind === 'caller'
+  }
+
+  serverRefusal (server: string): string | undefined {
+    if (this.source.kind === 'caller' || server === '' || server === this.cluster.server) return undefined
+    return `server may only be ${this.cluster.server}: oc runs with the service's own credentials (OC_CREDENTIALS=service), which must not be sent to another API server`
   }
 
   async prepare (id: number, token: string | undefined, server: string): Promise<PreparedCredentials> {
@@ -83,7 +103,14 @@ export class KubeconfigCredentials implements RunCredentials {
     return { env: { KUBECONFIG: path }, release: () => rm(path, { force: true }) }
   }
 
+  /** Deletes the kubeconfig files a crashed process left; never anything else in the directory. */
   async clear (): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true })
+    let names: string[]
+    try {
+      names = await readdir(this.dir)
+    } catch {
+      return
+    }
+    await Promise.all(names.filter((n) => /^\d+\.kubeconfig$/.test(n)).map((n) => rm(join(this.dir, n), { force: true })))
   }
 }

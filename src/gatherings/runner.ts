@@ -47,6 +47,8 @@ interface ActiveRun {
   output?: OutputLog
   /** Set when DELETE removed the gathering: its record must not be written again. */
   removed: boolean
+  /** Output size last written to the store. */
+  flushedSize?: number
   done: Promise<void>
 }
 
@@ -69,6 +71,7 @@ export class GatheringRunner {
   /** Callers' tokens for queued and running gatherings: memory only, by design. */
   readonly #tokens = new Map<number, string>()
   #accepting = true
+  #processing = false
   #cleanupTimer: NodeJS.Timeout | undefined
   readonly #shutdownSignal = new AbortController()
   #stopping: Promise<void> | undefined
@@ -91,13 +94,22 @@ export class GatheringRunner {
     return this.#accepting
   }
 
-  /** Recovers what a previous process left behind, then starts taking work. */
-  async start (): Promise<void> {
+  /**
+   * Recovers what a previous process left behind, so the records are right
+   * before anyone reads them. Runs nothing: `startProcessing` does.
+   */
+  async recover (): Promise<void> {
     await mkdir(this.#o.paths.root, { recursive: true })
     await this.#o.credentials.clear()
     await this.#recoverInterrupted()
     await this.#removeOrphanDirectories()
     this.#queue.push(...this.#o.store.idsByStatus('new'))
+  }
+
+  /** Starts running the queue and the retention sweep (once the service is listening). */
+  startProcessing (): void {
+    if (!this.#accepting || this.#processing) return
+    this.#processing = true
     if (this.#o.cleanupMaxAgeMs !== undefined) {
       this.#cleanupTimer = setInterval(() => this.#track(this.#cleanup()), Math.min(CLEANUP_INTERVAL_MS, this.#o.cleanupMaxAgeMs))
       this.#cleanupTimer.unref()
@@ -112,12 +124,14 @@ export class GatheringRunner {
    */
   submit ({ customName, options }: ValidatedRequest, { createdBy, token }: { createdBy: string, token: string | undefined }): Gathering {
     if (!this.#accepting) throw new ShuttingDownError()
-    if (this.#queue.length >= this.#o.maxQueued) throw new QueueFullError(this.#o.maxQueued)
+    // Only what will wait counts against MAX_QUEUED: a free slot takes the new one at once.
+    const freeSlots = Math.max(0, this.#o.maxConcurrent - this.#active.size)
+    if (this.#queue.length + 1 - freeSlots > this.#o.maxQueued) throw new QueueFullError(this.#o.maxQueued)
     const gathering = this.#o.store.insert({ customName, options, createdAt: this.#now(), createdBy })
     if (token !== undefined) this.#tokens.set(gathering.id, token)
     this.#queue.push(gathering.id)
     this.#log.info({ id: gathering.id, customName, createdBy, queued: this.#queue.length }, 'Gathering queued.')
-    queueMicrotask(() => this.#pump())
+    if (this.#processing) queueMicrotask(() => this.#pump())
     return gathering
   }
 
@@ -125,6 +139,11 @@ export class GatheringRunner {
   liveOutput (id: number, limit: number): { tail: string, size: number } | undefined {
     const output = this.#active.get(id)?.output
     return output && { tail: output.tail(limit), size: output.size }
+  }
+
+  /** Changes whenever a running gathering prints: part of the lists' ETag, as lists show live output. */
+  liveVersion (): string {
+    return [...this.#active.entries()].map(([id, run]) => `${id}:${run.output?.size ?? 0}`).join(',')
   }
 
   /**
@@ -210,6 +229,12 @@ export class GatheringRunner {
         return
       }
       credentials = await this.#o.credentials.prepare(id, token, gathering.options.server)
+      // Cancelled while preparing: do not start oc (it would create a namespace just to be stopped).
+      if (run.removed) return
+      if (signal.aborted) {
+        result = failure('cancelled: the service was shutting down')
+        return
+      }
       const outcome = await this.#runOc(gathering, run.output, { ...this.#o.ocEnv, ...credentials.env }, signal)
       await credentials.release()
       if (run.removed) return
@@ -225,7 +250,7 @@ export class GatheringRunner {
           result = { ...result, status: 'error', errorMessage: `writing the output log failed: ${closed.message}` }
         }
         const finishedAt = this.#now()
-        this.#o.store.finish(id, { ...result, outputTail: run.output?.tail() ?? '', outputSize: run.output?.size ?? 0 }, finishedAt)
+        this.#finish(id, { ...result, outputTail: run.output?.tail() ?? '', outputSize: run.output?.size ?? 0 }, finishedAt)
         const durationMs = Date.parse(finishedAt) - Date.parse(startedAt)
         this.#o.metrics?.finished(result.status, durationMs / 1000, result.archiveSize)
         log.info({
@@ -234,6 +259,25 @@ export class GatheringRunner {
           archiveSize: result.archiveSize,
           ...(result.errorMessage !== '' && { error: result.errorMessage })
         }, 'Gathering finished.')
+      }
+    }
+  }
+
+  /**
+   * Writes the terminal state, retrying a few times: SQLite can be busy or the
+   * disk briefly full. If it still fails the record stays `inprogress` and the
+   * next start marks it interrupted; the process itself keeps serving.
+   */
+  #finish (id: number, result: GatheringResult, at: string): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#o.store.finish(id, result, at)
+        return
+      } catch (error) {
+        if (attempt >= 3) {
+          this.#log.error({ id, err: error }, 'Recording the final state failed.')
+          return
+        }
       }
     }
   }
@@ -307,8 +351,14 @@ export class GatheringRunner {
 
   #flushOutput (id: number, run: ActiveRun): void {
     const output = run.output
-    if (output === undefined || run.removed || output.size === this.#o.store.get(id)?.outputSize) return
-    this.#o.store.updateOutput(id, output.tail(), output.size, this.#now())
+    if (output === undefined || run.removed || output.size === run.flushedSize) return
+    try {
+      this.#o.store.updateOutput(id, output.tail(), output.size, this.#now())
+      run.flushedSize = output.size
+    } catch (error) {
+      // A busy or full database must not take the process down; the final state is written at the end.
+      this.#log.warn({ id, err: error }, 'Saving the output tail failed; will retry.')
+    }
   }
 
   /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
@@ -324,14 +374,29 @@ export class GatheringRunner {
       const archive = await existingArchive(this.#o.paths.archive(id))
       const { tail, size } = await readFileTail(this.#o.paths.output(id), this.#o.outputTailLimit)
       const gathering = this.#o.store.get(id) as Gathering
-      this.#o.store.finish(id, {
+      const interrupted: GatheringResult = {
         ...failure('interrupted by service restart'),
         ...(archive !== undefined && { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }),
         outputTail: tail,
         outputSize: size
-      }, this.#now())
+      }
+      this.#o.store.finish(id, interrupted, this.#now())
       this.#log.warn({ id }, 'Gathering interrupted by service restart.')
+      if (archive === undefined) this.#track(this.#salvage(gathering, interrupted))
     }
+  }
+
+  /** Packs what an interrupted run had gathered, so it can still be downloaded and no unpacked files linger. */
+  async #salvage (gathering: Gathering, interrupted: GatheringResult): Promise<void> {
+    const id = gathering.id
+    const destination = this.#o.paths.destination(id)
+    if (await hasAnyFile(destination)) {
+      const archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal: this.#shutdownSignal.signal })
+      if (this.#o.store.get(id) === undefined) return // deleted meanwhile
+      this.#finish(id, { ...interrupted, archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }, this.#now())
+      this.#log.info({ id, archiveSize: archive.size }, 'Packed what the interrupted gathering had gathered.')
+    }
+    await rm(destination, { recursive: true, force: true })
   }
 
   /** Directories under the data dir that no record owns (e.g. a delete cut short by a crash). */

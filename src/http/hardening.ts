@@ -5,10 +5,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
  * render, frame or sniff.
  */
 export function installSecurityHeaders (app: FastifyInstance, { https }: { https: boolean }): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff')
     reply.header('X-Frame-Options', 'DENY')
-    reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'")
+    // The API reference at /docs is the one page: it needs its own scripts, styles and images.
+    const page = request.url.startsWith('/docs')
+    reply.header('Content-Security-Policy', page
+      ? "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+      : "default-src 'none'; frame-ancestors 'none'")
     reply.header('Referrer-Policy', 'no-referrer')
     reply.header('Cross-Origin-Resource-Policy', 'same-site')
     if (https) reply.header('Strict-Transport-Security', 'max-age=31536000')

@@ -5,12 +5,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 
-import { ArchiveNotFoundError, GatheringNotFoundError, ValidationError } from '../gatherings/errors.js'
+import { ArchiveNotFoundError, GatheringNotFoundError, RequestNotAllowedError, ValidationError } from '../gatherings/errors.js'
 import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'
 import type { GatheringPaths } from '../gatherings/paths.js'
 import type { GatheringRunner } from '../gatherings/runner.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { type RequestDefaults, validateRequest } from '../gatherings/validate-request.js'
+import { notModified } from '../http/conditional.js'
 import { rateLimiter } from '../http/hardening.js'
 import { sendArchive } from '../http/send-archive.js'
 import { presentGathering } from '../http/present.js'
@@ -28,6 +29,8 @@ export interface MustGatherRoutesOptions {
   /** `own`: callers see only their executions (cluster-admins see all). */
   visibility: 'all' | 'own'
   imagePolicy: ImagePolicy
+  /** Why this API server may not be named in a request (credentials policy), or undefined. */
+  serverRefusal: (server: string) => string | undefined
   /** POST /must-gather per caller per minute; 0 disables. */
   postRateLimit: number
   runner: GatheringRunner
@@ -105,6 +108,8 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   }, async (request, reply) => {
     const validated = validateRequest(request.body, opts.defaults)
     checkImagePolicy(validated.options, opts.imagePolicy)
+    const refusal = opts.serverRefusal(validated.options.server)
+    if (refusal !== undefined) throw new RequestNotAllowedError('server', refusal)
     const gathering = runner.submit(validated, { createdBy: request.caller.username, token: request.caller.token })
     request.auditId = gathering.id
     return reply.code(201).send(present(gathering, opts.execOutputLimit))
@@ -116,22 +121,27 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
       summary: 'List executions, newest first',
       description: '`exec-output` holds only a short tail (LIST_OUTPUT_LIMIT bytes) so that polling the list stays cheap.',
       querystring: ListGatheringsQuerySchema,
-      response: { 200: Type.Array(GatheringResponseSchema), ...errors(400, 401, 403, 503) }
+      response: { 200: Type.Array(GatheringResponseSchema), 304: notModifiedResponse, ...errors(400, 401, 403, 503) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const q = request.query
     if (q.status !== undefined && !GATHERING_STATUSES.includes(q.status as GatheringStatus)) {
       throw new ValidationError('status', `status must be one of ${GATHERING_STATUSES.join(', ')}`)
     }
-    const list = store.list({
+    const filter = {
       ...(q.status !== undefined && { status: q.status as GatheringStatus }),
       ...(q['custom-name'] !== undefined && { customName: q['custom-name'] }),
+      ...(scopeOf(request) !== undefined && { createdBy: scopeOf(request) })
+    }
+    const page = {
       ...(q.limit !== undefined && { limit: wholeNumber('limit', q.limit) }),
-      ...(q.offset !== undefined && { offset: wholeNumber('offset', q.offset) }),
-      ...(scopeOf(request) !== undefined && { createdBy: scopeOf(request) }),
-      outputLimit: opts.listOutputLimit
-    })
-    return list.map((g) => present(g, opts.listOutputLimit))
+      ...(q.offset !== undefined && { offset: wholeNumber('offset', q.offset) })
+    }
+    // Every open UI tab polls this every 10 s: answer 304 when nothing changed, without reading the rows.
+    const version = [store.listVersion(filter), runner.liveVersion(), JSON.stringify(page), JSON.stringify(filter)].join('|')
+    if (notModified(request, reply, version)) return reply.code(304).send(null)
+    const list = store.list({ ...filter, ...page, outputLimit: opts.listOutputLimit })
+    return reply.send(list.map((g) => present(g, opts.listOutputLimit)))
   })
 
   app.get('/must-gather/:id', {
@@ -139,14 +149,21 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
       tags: ['must-gather'],
       summary: 'One execution, by numeric id or custom name (the newest with it)',
       params: GatheringParamsSchema,
-      response: { 200: GatheringResponseSchema, ...errors(401, 403, 404, 503) }
+      response: { 200: GatheringResponseSchema, 304: notModifiedResponse, ...errors(401, 403, 404, 503) }
     }
-  }, async (request) => present(resolve(request, request.params.id), opts.execOutputLimit))
+  }, async (request, reply) => {
+    const gathering = resolve(request, request.params.id)
+    const live = gathering.status === 'inprogress' ? runner.liveOutput(gathering.id, 0)?.size : undefined
+    if (notModified(request, reply, `${gathering.id}|${gathering.updatedAt}|${live ?? ''}`)) return reply.code(304).send(null)
+    return reply.send(present(gathering, opts.execOutputLimit))
+  })
 
   // GET and HEAD in one route: Fastify's automatic HEAD route would read the whole file to count it.
   app.route({
     method: ['GET', 'HEAD'],
     url: '/must-gather/:id/data',
+    // Already gzip; compressing again would also break Content-Length and ranges.
+    compress: false,
     schema: {
       tags: ['must-gather'],
       summary: 'Download the archive (.tar.gz)',
@@ -156,7 +173,7 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
       response: {
         200: nonJson('The archive, as an attachment', 'application/gzip', { type: 'string', format: 'binary' }),
         206: nonJson('Part of the archive (Range)', 'application/gzip', { type: 'string', format: 'binary' }),
-        304: { description: 'Not modified (If-None-Match)', type: 'null' },
+        304: notModifiedResponse,
         ...errors(401, 403, 404, 416, 503)
       }
     },
@@ -200,6 +217,8 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
     return reply.code(204).send(null)
   })
 }
+
+const notModifiedResponse = Type.Null({ description: 'Not modified: the If-None-Match ETag is current' })
 
 /** A documented response that is not JSON (files, text): @fastify/swagger's `content` form. */
 export function nonJson (description: string, mediaType: string, schema: object): { description: string, content: Record<string, { schema: object }> } {

@@ -103,28 +103,21 @@ export class SqliteGatheringStore implements GatheringStore {
     return row && toGathering(row)
   }
 
-  list ({ status, customName, createdBy, limit, offset, outputLimit }: ListFilter): Gathering[] {
-    const where: string[] = []
-    const params: Array<string | number> = [outputLimit, outputLimit]
-    if (status !== undefined) {
-      where.push('status = ?')
-      params.push(status)
-    }
-    if (customName !== undefined) {
-      where.push('custom_name = ?')
-      params.push(customName)
-    }
-    if (createdBy !== undefined) {
-      where.push('created_by = ?')
-      params.push(createdBy)
-    }
-    params.push(limit ?? -1, offset ?? 0)
+  list ({ limit, offset, outputLimit, ...filter }: ListFilter): Gathering[] {
+    const { where, params } = whereClause(filter)
     const rows = this.#db.prepare(
       `SELECT ${COLUMNS}, CASE WHEN ? > 0 THEN substr(output_tail, -?) ELSE '' END AS output_tail
-       FROM gatherings ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT ? OFFSET ?`
-    ).all(...params) as Row[]
+       FROM gatherings ${where} ORDER BY id DESC LIMIT ? OFFSET ?`
+    ).all(outputLimit, outputLimit, ...params, limit ?? -1, offset ?? 0) as Row[]
     return rows.map(toGathering)
+  }
+
+  listVersion (filter: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): string {
+    const { where, params } = whereClause(filter)
+    const row = this.#db.prepare(
+      `SELECT count(*) AS n, coalesce(max(updated_at), '') AS updated, coalesce(max(id), 0) AS newest FROM gatherings ${where}`
+    ).get(...params) as { n: number, updated: string, newest: number }
+    return `${row.n}:${row.updated}:${row.newest}`
   }
 
   countByStatus (status: GatheringStatus): number {
@@ -192,6 +185,24 @@ export class SqliteGatheringStore implements GatheringStore {
   close (): void {
     if (this.#db.open) this.#db.close()
   }
+}
+
+function whereClause ({ status, customName, createdBy }: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): { where: string, params: string[] } {
+  const conditions: string[] = []
+  const params: string[] = []
+  if (status !== undefined) {
+    conditions.push('status = ?')
+    params.push(status)
+  }
+  if (customName !== undefined) {
+    conditions.push('custom_name = ?')
+    params.push(customName)
+  }
+  if (createdBy !== undefined) {
+    conditions.push('created_by = ?')
+    params.push(createdBy)
+  }
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params }
 }
 
 function toGathering (row: Row): Gathering {

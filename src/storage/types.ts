@@ -40,6 +40,8 @@ export interface GatheringStore {
   findByCustomName (customName: string, createdBy?: string): Gathering | undefined
   /** Newest first. */
   list (filter: ListFilter): Gathering[]
+  /** Changes whenever anything a list with this filter shows changes (count, newest update, newest id). */
+  listVersion (filter: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): string
   countByStatus (status: GatheringStatus): number
   /** Ids with this status, oldest first. */
   idsByStatus (status: GatheringStatus): number[]

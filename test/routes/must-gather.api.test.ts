@@ -153,6 +153,42 @@ describe('the Forklift UI\'s calls', () => {
   })
 })
 
+describe('cheap polling', () => {
+  it('the list and an execution carry an ETag with Cache-Control: no-cache, and revalidate to 304', async () => {
+    for (const path of ['/must-gather', '/must-gather?status=completed&limit=5', '/must-gather/1']) {
+      const first = await service.fetch(path)
+      const etag = first.headers.get('etag')
+      assert.ok(etag, path)
+      assert.equal(first.headers.get('cache-control'), 'no-cache')
+      await first.arrayBuffer()
+      const again = await service.fetch(path, { headers: { 'If-None-Match': etag } })
+      assert.equal(again.status, 304, path)
+      assert.equal((await again.arrayBuffer()).byteLength, 0)
+    }
+  })
+
+  it('a change gives the list a new ETag', async () => {
+    const before = (await service.fetch('/must-gather')).headers.get('etag') ?? ''
+    const { body } = await service.post({ 'custom-name': 'poll' })
+    const after = await service.fetch('/must-gather', { headers: { 'If-None-Match': before } })
+    assert.equal(after.status, 200)
+    assert.notEqual(after.headers.get('etag'), before)
+    await after.arrayBuffer()
+    await waitForFinish(service, body.id)
+  })
+
+  it('compresses JSON for clients that accept gzip', async () => {
+    const { request } = await import('node:http')
+    const encoding = await new Promise<string | undefined>((resolve, reject) => {
+      request(`${service.url}/must-gather`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+        res.resume()
+        resolve(res.headers['content-encoding'])
+      }).on('error', reject).end()
+    })
+    assert.equal(encoding, 'gzip')
+  })
+})
+
 describe('bad requests: 400 with error and field, nothing queued', () => {
   const cases: Array<[string, string, string | undefined, string]> = [
     ['not JSON', '{"image": ', 'application/json', 'body'],

@@ -90,3 +90,20 @@ describe('queue', () => {
     assert.deepEqual(runProcesses(service, body.id), [])
   })
 })
+
+describe('MAX_QUEUED=0', () => {
+  let strict: RunningService
+  before(async () => { strict = await startService({ env: { MAX_CONCURRENT: '1', MAX_QUEUED: '0' } }) })
+  after(async () => {
+    await strict.stop()
+    removeDir(strict.dir)
+  })
+
+  it('runs a request when a slot is free and refuses one that would have to wait', async () => {
+    const first = await strict.post({ image: `${SIM_IMAGE}:slow-5` })
+    assert.equal(first.status, 201)
+    await waitFor(async () => (await strict.json(`/must-gather/${first.body.id}`)).body.status === 'inprogress', 'the first to start')
+    assert.equal((await strict.post({ image: `${SIM_IMAGE}:v1` })).status, 429)
+    assert.equal((await strict.fetch(`/must-gather/${first.body.id}`, { method: 'DELETE' })).status, 204)
+  })
+})

@@ -225,6 +225,9 @@ describe('ALLOWED_IMAGES', () => {
     assert.match(refused.body.error, /not allowed on this service/)
     assert.equal((await postAs(service, ADMIN, { 'all-images': true })).status, 403)
     assert.equal((await service.json<unknown[]>('/must-gather', bearer(ADMIN))).body.length, 0)
+    const stream = await postAs(service, ADMIN, { 'image-stream': 'openshift/must-gather:latest' })
+    assert.equal(stream.status, 403, 'a stream could point anywhere')
+    assert.equal(stream.body.field, 'image-stream')
     assert.equal((await postAs(service, ADMIN, { image: 'quay.io/kubev2v/forklift-must-gather:latest' })).status, 201, 'a prefix pattern')
     assert.equal((await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })).status, 201, 'an exact reference')
   })
@@ -236,3 +239,19 @@ function walk (dir: string): string[] {
     return e.isDirectory() ? walk(path) : e.isFile() ? [path] : []
   })
 }
+
+describe('OC_CREDENTIALS=service', () => {
+  let service: RunningService
+  before(async () => { service = await start({ OC_CREDENTIALS: 'service' }) })
+
+  it('refuses to send the service\'s credentials to another API server', async () => {
+    const refused = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, server: 'https://api.elsewhere.example.com:6443' })
+    assert.equal(refused.status, 403)
+    assert.equal(refused.body.field, 'server')
+    assert.match(refused.body.error, /service's own credentials/)
+    const { status, body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })
+    assert.equal(status, 201)
+    const done = await waitForFinish({ ...service, json: (p: string) => service.json(p, bearer(ADMIN)) } as RunningService, body.id)
+    assert.equal(done.status, 'completed', done['error-message'])
+  })
+})
