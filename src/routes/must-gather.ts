@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -12,6 +11,7 @@ import type { GatheringRunner } from '../gatherings/runner.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { type RequestDefaults, validateRequest } from '../gatherings/validate-request.js'
 import { notModified } from '../http/conditional.js'
+import { followOutput } from '../http/output-stream.js'
 import { rateLimiter } from '../http/hardening.js'
 import { sendArchive } from '../http/send-archive.js'
 import { presentGathering } from '../http/present.js'
@@ -20,7 +20,8 @@ import {
   ErrorResponseSchema,
   GatheringParamsSchema,
   GatheringResponseSchema,
-  ListGatheringsQuerySchema
+  ListGatheringsQuerySchema,
+  OutputQuerySchema
 } from '../schemas/gathering.js'
 import type { GatheringStore } from '../storage/types.js'
 
@@ -41,8 +42,6 @@ export interface MustGatherRoutesOptions {
   /** Bytes of output in `exec-output` of list entries. */
   listOutputLimit: number
 }
-
-const FILE_CHUNK = 1024 * 1024
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -189,18 +188,39 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
 
   app.get('/must-gather/:id/output', {
+    // Followers stream for as long as the run lasts: compression would hold lines back.
+    compress: false,
     schema: {
       tags: ['must-gather'],
-      summary: 'Everything oc printed (stdout and stderr, in order), as text/plain',
+      summary: 'Everything oc printed (stdout and stderr, in order)',
+      description: 'Plain text by default. `?follow=true` keeps the response open and streams the output as it is written, ' +
+        'ending when the execution ends; with `Accept: text/event-stream` as Server-Sent Events (`output` events whose id is the byte offset, ' +
+        'then an `end` event). `?offset=` (or `Last-Event-ID`) starts from that byte.',
       params: GatheringParamsSchema,
-      response: { 200: nonJson('The output', 'text/plain', { type: 'string' }), ...errors(401, 403, 404, 503) }
+      querystring: OutputQuerySchema,
+      response: { 200: nonJson('The output', 'text/plain', { type: 'string' }), ...errors(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
     const gathering = resolve(request, request.params.id)
-    reply.header('Content-Type', 'text/plain; charset=utf-8')
-    const handle = await open(paths.output(gathering.id), 'r').catch(() => undefined)
-    if (handle === undefined) return reply.send('')
-    return reply.send(createReadStream('', { fd: handle, highWaterMark: FILE_CHUNK }))
+    const follow = request.query.follow === 'true' || request.query.follow === '1'
+    const sse = (request.headers.accept ?? '').includes('text/event-stream')
+    const lastEventId = request.headers['last-event-id']
+    const offset = request.query.offset !== undefined
+      ? wholeNumber('offset', request.query.offset)
+      : typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0
+    const id = gathering.id
+    const isFinished = (): boolean => {
+      if (!follow) return true
+      const current = store.get(id)
+      return current === undefined || current.status === 'completed' || current.status === 'error'
+    }
+    const abort = new AbortController()
+    request.raw.once('close', () => abort.abort())
+    reply
+      .header('Content-Type', sse ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8')
+      .header('Cache-Control', 'no-cache')
+      .header('X-Accel-Buffering', 'no')
+    return reply.send(followOutput({ path: paths.output(id), offset, isFinished, sse, signal: abort.signal }))
   })
 
   app.delete('/must-gather/:id', {

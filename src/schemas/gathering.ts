@@ -55,6 +55,11 @@ export const ListGatheringsQuerySchema = Type.Object({
 }, { additionalProperties: true })
 export type ListGatheringsQuery = Static<typeof ListGatheringsQuerySchema>
 
+export const OutputQuerySchema = Type.Object({
+  follow: Type.Optional(Type.String({ enum: ['true', 'false', '1', '0'], description: 'Stream until the execution ends' })),
+  offset: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'Start at this byte of the output' }))
+}, { additionalProperties: true })
+
 export const GatheringParamsSchema = Type.Object({
   id: Type.String({ description: 'Numeric id, or a custom name (the newest execution with it)' })
 })
