@@ -19,6 +19,8 @@ export interface OcRunOptions {
   signal: AbortSignal
   /** Called once the process exists, with its pid. */
   onSpawn: (pid: number) => void
+  /** Sees every stdout chunk (for the phase). */
+  onStdout?: (chunk: Buffer) => void
 }
 
 export interface OcRunOutcome {
@@ -101,6 +103,7 @@ export function runOc (options: OcRunOptions): Promise<OcRunOutcome> {
     })
     child.once('close', () => finish())
 
+    if (options.onStdout !== undefined) child.stdout.on('data', options.onStdout)
     capture(child.stdout, output)
     capture(child.stderr, output, errors)
   })

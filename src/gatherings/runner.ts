@@ -13,6 +13,7 @@ import { archiveFileName, type GatheringPaths } from './paths.js'
 import { isStillRunning, processStartTicks, signalGroup, stopGroup } from './process-group.js'
 import type { Gathering, GatheringResult } from './types.js'
 import type { ValidatedRequest } from './validate-request.js'
+import { type Phase, PhaseTracker } from './phase.js'
 import type { PreparedCredentials, RunCredentials } from './run-credentials.js'
 
 export interface RunnerOptions {
@@ -44,6 +45,7 @@ export interface RunnerOptions {
 
 interface ActiveRun {
   controller: AbortController
+  phase: PhaseTracker
   output?: OutputLog
   /** Set when DELETE removed the gathering: its record must not be written again. */
   removed: boolean
@@ -141,9 +143,14 @@ export class GatheringRunner {
     return output && { tail: output.tail(limit), size: output.size }
   }
 
+  /** The phase of a running gathering, read off oc's output. */
+  livePhase (id: number): Phase | undefined {
+    return this.#active.get(id)?.phase.phase
+  }
+
   /** Changes whenever a running gathering prints: part of the lists' ETag, as lists show live output. */
   liveVersion (): string {
-    return [...this.#active.entries()].map(([id, run]) => `${id}:${run.output?.size ?? 0}`).join(',')
+    return [...this.#active.entries()].map(([id, run]) => `${id}:${run.output?.size ?? 0}:${run.phase.phase}`).join(',')
   }
 
   /**
@@ -198,7 +205,7 @@ export class GatheringRunner {
   #pump (): void {
     while (this.#accepting && this.#active.size < this.#o.maxConcurrent && this.#queue.length > 0) {
       const id = this.#queue.shift() as number
-      const run: ActiveRun = { controller: new AbortController(), removed: false, done: Promise.resolve() }
+      const run: ActiveRun = { controller: new AbortController(), phase: new PhaseTracker(), removed: false, done: Promise.resolve() }
       this.#active.set(id, run)
       run.done = this.#execute(id, run)
         .catch((error: unknown) => this.#log.error({ id, err: error }, 'Gathering bookkeeping failed.'))
@@ -235,9 +242,10 @@ export class GatheringRunner {
         result = failure('cancelled: the service was shutting down')
         return
       }
-      const outcome = await this.#runOc(gathering, run.output, { ...this.#o.ocEnv, ...credentials.env }, signal)
+      const outcome = await this.#runOc(gathering, run, { ...this.#o.ocEnv, ...credentials.env }, signal)
       await credentials.release()
       if (run.removed) return
+      run.phase.enter('packing')
       result = await this.#collect(gathering, outcome, signal)
     } catch (error) {
       result = failure(`gathering failed: ${coerceError(error).message}`)
@@ -282,7 +290,7 @@ export class GatheringRunner {
     }
   }
 
-  async #runOc (gathering: Gathering, output: OutputLog, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<OcRunOutcome> {
+  async #runOc (gathering: Gathering, run: ActiveRun, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<OcRunOutcome> {
     const id = gathering.id
     const timeoutMs = parseGoDuration(gathering.options.timeout) ?? 0
     return runOc({
@@ -290,7 +298,8 @@ export class GatheringRunner {
       args: buildOcArgs(gathering.options, this.#o.paths.destination(id)),
       cwd: this.#o.paths.dir(id),
       env,
-      output,
+      output: run.output as OutputLog,
+      onStdout: (chunk) => run.phase.push(chunk),
       deadlineMs: timeoutMs + this.#o.timeoutGraceMs,
       killGraceMs: this.#o.cancelGraceMs,
       signal,

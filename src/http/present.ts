@@ -1,9 +1,23 @@
+import { parseGoDuration } from '../config/go-duration.js'
+import type { Phase } from '../gatherings/phase.js'
 import type { Gathering } from '../gatherings/types.js'
 import type { GatheringResponse } from '../schemas/gathering.js'
 
+export interface LiveState {
+  /** The output tail to show. */
+  execOutput: string
+  /** Bytes of output so far (live while running). */
+  outputBytes: number
+  /** The runner's phase while running. */
+  phase: Phase | undefined
+  now: Date
+}
+
 /** A gathering in the API's JSON shape (the predecessor's hyphenated field names). */
-export function presentGathering (g: Gathering, execOutput: string): GatheringResponse {
+export function presentGathering (g: Gathering, live: LiveState): GatheringResponse {
   const o = g.options
+  const execOutput = live.execOutput
+  const end = g.finishedAt !== null ? Date.parse(g.finishedAt) : live.now.getTime()
   return {
     id: g.id,
     'created-at': g.createdAt,
@@ -33,6 +47,22 @@ export function presentGathering (g: Gathering, execOutput: string): GatheringRe
     'error-message': g.errorMessage,
     'started-at': g.startedAt,
     'finished-at': g.finishedAt,
-    'created-by': g.createdBy
+    'created-by': g.createdBy,
+    phase: phaseOf(g, live.phase),
+    // Honest hints only: what is known, no invented percentage.
+    progress: {
+      'elapsed-seconds': g.startedAt === null ? null : Math.max(0, Math.round((end - Date.parse(g.startedAt)) / 1000)),
+      'timeout-seconds': Math.round((parseGoDuration(o.timeout) ?? 0) / 1000),
+      'output-bytes': live.outputBytes
+    }
+  }
+}
+
+function phaseOf (g: Gathering, live: Phase | undefined): Phase {
+  switch (g.status) {
+    case 'new': return 'queued'
+    case 'completed': return 'done'
+    case 'error': return 'failed'
+    default: return live ?? 'starting'
   }
 }

@@ -88,7 +88,12 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
   const present = (g: Gathering, limit: number) => {
     const live = g.status === 'inprogress' ? runner.liveOutput(g.id, limit) : undefined
-    return presentGathering(g, live?.tail ?? tailOf(g.outputTail, limit))
+    return presentGathering(g, {
+      execOutput: live?.tail ?? tailOf(g.outputTail, limit),
+      outputBytes: live?.size ?? g.outputSize,
+      phase: runner.livePhase(g.id),
+      now: new Date()
+    })
   }
 
   app.post('/must-gather', {

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
+import { PHASES } from '../gatherings/phase.js'
 import { GATHERING_STATUSES } from '../gatherings/types.js'
 
 /**
@@ -96,7 +97,15 @@ export const GatheringResponseSchema = Type.Object({
   'error-message': Type.String(),
   'started-at': Type.Union([timestamp, Type.Null()]),
   'finished-at': Type.Union([timestamp, Type.Null()]),
-  'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' })
+  'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' }),
+  phase: Type.Union(PHASES.map((p) => Type.Literal(p)), {
+    description: 'Read off oc\'s output: queued → starting → namespace-created → pod-created → gathering → downloading → cleaning-up → packing → done (or failed)'
+  }),
+  progress: Type.Object({
+    'elapsed-seconds': Type.Union([Type.Integer(), Type.Null()], { description: 'Since the run started' }),
+    'timeout-seconds': Type.Integer({ description: 'The run\'s --timeout' }),
+    'output-bytes': Type.Integer({ description: 'Bytes oc has printed so far' })
+  })
 }, {
   // The design document's sample object, in this service's complete form.
   examples: [{
@@ -127,7 +136,9 @@ export const GatheringResponseSchema = Type.Object({
     'error-message': '',
     'started-at': '2021-06-30T13:19:17.601Z',
     'finished-at': '2021-06-30T13:23:05.415Z',
-    'created-by': 'kube:admin'
+    'created-by': 'kube:admin',
+    phase: 'done',
+    progress: { 'elapsed-seconds': 228, 'timeout-seconds': 1800, 'output-bytes': 48213 }
   }]
 })
 export type GatheringResponse = Static<typeof GatheringResponseSchema>

@@ -35,12 +35,30 @@ describe('GET /must-gather/:id/output?follow=true', () => {
     }))
     const done = await waitForFinish(service, body.id)
     assert.equal(done.status, 'completed')
+    assert.equal(done.phase, 'done')
+    assert.ok(done.progress['elapsed-seconds'] >= 2)
+    assert.equal(done.progress['timeout-seconds'], 20 * 60)
     const whole = await (await service.fetch(`/must-gather/${body.id}/output`)).text()
+    assert.equal(done.progress['output-bytes'], Buffer.byteLength(whole))
     for (const { text, firstAt } of followers) {
       assert.equal(text, whole)
       assert.ok(firstAt - started < 2500, 'output arrived while oc was still running')
     }
     assert.match(whole, /Reprinting Cluster State:/)
+  })
+
+  it('reports the phase read off oc\'s output while it runs', async () => {
+    const { body } = await service.post({ image: `${SIM_IMAGE}:slow-3` })
+    assert.equal(body.phase, 'queued')
+    const phases = new Set<string>()
+    for (;;) {
+      const g = (await service.json(`/must-gather/${body.id}`)).body
+      phases.add(g.phase)
+      if (g.status === 'completed' || g.status === 'error') break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.ok(phases.has('gathering'), [...phases].join(','))
+    assert.ok(phases.has('done'))
   })
 
   it('a late joiner gets everything from the start, or from ?offset=', async () => {
