@@ -28,7 +28,7 @@ function cpuSeconds (pid) {
 async function start () {
   const dir = mkdtempSync(join(tmpdir(), 'mgs-bench-'))
   const child = spawn(process.execPath, [join(root, 'dist', 'server.js')], {
-    env: { PATH: process.env.PATH, HOME: dir, PORT: '0', HOST: '127.0.0.1', DB_PATH: join(dir, 'db.sqlite'), DATA_DIR: join(dir, 'data'), OC_PATH: join(root, 'simulator', 'oc'), AUTH_MODE: 'none', LOG_LEVEL: 'warn', MAX_CONCURRENT: '4', MAX_QUEUED: '1000' },
+    env: { PATH: process.env.PATH, HOME: dir, PORT: '0', HOST: '127.0.0.1', DB_PATH: join(dir, 'db.sqlite'), DATA_DIR: join(dir, 'data'), OC_PATH: join(root, 'simulator', 'oc'), AUTH_MODE: 'none', LOG_LEVEL: 'info', MAX_CONCURRENT: '4', MAX_QUEUED: '1000' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''

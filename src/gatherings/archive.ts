@@ -4,6 +4,8 @@ import { accessSync, constants, createReadStream, createWriteStream } from 'node
 import { opendir, rename, rm } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+
+import { findFilesNamed } from './fs-tools.js'
 import { Transform, type TransformCallback, Writable } from 'node:stream'
 
 export interface ArchiveFile {
@@ -17,15 +19,15 @@ export interface ArchiveFile {
  * links are not followed, so nothing outside the destination can be picked.
  */
 export async function findFile (dir: string, name: string): Promise<string | undefined> {
-  let found: string | undefined
-  await walk(dir, (path, entryName) => {
-    if (entryName === name) {
-      found = path
-      return true
-    }
-    return false
+  const found = await findFilesNamed(dir, name, async () => {
+    let first: string | undefined
+    await walk(dir, (path, entryName) => {
+      if (entryName === name) first = path
+      return first !== undefined
+    })
+    return first === undefined ? [] : [first]
   })
-  return found
+  return found[0]
 }
 
 /** Whether `dir` holds at least one regular file anywhere inside. */

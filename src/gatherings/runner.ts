@@ -6,6 +6,7 @@ import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
 import { adoptArchive, type ArchiveFile, findFile, hashFile, hasAnyFile, packDirectory } from './archive.js'
 import { coerceError, QueueFullError, ShuttingDownError } from './errors.js'
+import { removeTree } from './fs-tools.js'
 import { buildOcArgs } from './oc-args.js'
 import { type OcRunOutcome, runOc } from './oc-process.js'
 import { OutputLog, readFileTail } from './output-log.js'
@@ -169,7 +170,7 @@ export class GatheringRunner {
       await active.done
     }
     const existed = this.#o.store.delete(id)
-    await rm(this.#o.paths.dir(id), { recursive: true, force: true })
+    await removeTree(this.#o.paths.dir(id))
     if (existed) this.#log.info({ id, wasRunning: active !== undefined }, 'Gathering deleted.')
     return existed
   }
@@ -331,7 +332,7 @@ export class GatheringRunner {
       return failure([runError, `packing the archive failed: ${reason}`].filter(Boolean).join('; '))
     }
     if (archive !== undefined && !this.#o.keepGatheredFiles) {
-      await rm(destination, { recursive: true, force: true })
+      await removeTree(destination)
     }
     const archiveFields = archive === undefined
       ? { archiveName: '', archiveSize: 0, archiveSha256: '' }
@@ -405,7 +406,7 @@ export class GatheringRunner {
       this.#finish(id, { ...interrupted, archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }, this.#now())
       this.#log.info({ id, archiveSize: archive.size }, 'Packed what the interrupted gathering had gathered.')
     }
-    await rm(destination, { recursive: true, force: true })
+    await removeTree(destination)
   }
 
   /** Directories under the data dir that no record owns (e.g. a delete cut short by a crash). */
@@ -415,7 +416,7 @@ export class GatheringRunner {
       const id = this.#o.paths.idOf(name)
       if (id !== undefined && !known.has(id)) {
         this.#log.info({ id }, 'Removing files of a gathering that has no record.')
-        await rm(this.#o.paths.dir(id), { recursive: true, force: true })
+        await removeTree(this.#o.paths.dir(id))
       }
     }
   }
@@ -427,7 +428,7 @@ export class GatheringRunner {
     for (const id of this.#o.store.finishedBefore(cutoff)) {
       if (this.#active.has(id)) continue
       this.#o.store.delete(id)
-      await rm(this.#o.paths.dir(id), { recursive: true, force: true })
+      await removeTree(this.#o.paths.dir(id))
       this.#log.info({ id }, 'Gathering deleted by retention (CLEANUP_MAX_AGE).')
     }
   }

@@ -159,6 +159,13 @@ export function runProcesses (service: RunningService, id: number): number[] {
   return processesMentioning(`${service.dataDir}/${id}/must-gather.local.${id}\0`)
 }
 
+/** The end of a test file: stop the service, check it left no process behind, remove its files. */
+export async function stopAndClean (service: RunningService): Promise<void> {
+  await service.stop()
+  await assertNoProcessesLeft(service.dir)
+  removeDir(service.dir)
+}
+
 export function removeDir (dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }

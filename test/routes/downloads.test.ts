@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import { parseRange } from '../../src/http/send-archive.js'
-import { removeDir, type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish } from '../helpers/service.js'
+import { type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish, stopAndClean } from '../helpers/service.js'
 
 describe('parseRange', () => {
   it('reads one bytes= range, clamps the end, and says when it cannot be satisfied', () => {
@@ -34,10 +34,7 @@ describe('downloads', () => {
     assert.equal(done.status, 'completed', done['error-message'])
     archive = Buffer.from(await (await service.fetch(`/must-gather/${id}/data`)).arrayBuffer())
   })
-  after(async () => {
-    await service.stop()
-    removeDir(service.dir)
-  })
+  after(async () => stopAndClean(service))
 
   it('sends Content-Length, a strong ETag from the sha256, Last-Modified and Accept-Ranges', async () => {
     const response = await service.fetch(`/must-gather/${id}/data`)

@@ -4,14 +4,14 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import {
-  assertNoProcessesLeft,
   runProcesses,
   removeDir,
   type RunningService,
   SIM_IMAGE,
   startService,
   waitFor,
-  waitForFinish
+  waitForFinish,
+  stopAndClean
 } from '../helpers/service.js'
 
 /** The queue: concurrency, the MAX_QUEUED limit, cancelling queued and running work. */
@@ -19,11 +19,7 @@ let service: RunningService
 before(async () => {
   service = await startService({ env: { MAX_CONCURRENT: '1', MAX_QUEUED: '2', CANCEL_GRACE: '1s' } })
 })
-after(async () => {
-  await service.stop()
-  await assertNoProcessesLeft(service.dir)
-  removeDir(service.dir)
-})
+after(async () => stopAndClean(service))
 
 const status = async (id: number): Promise<string> => (await service.json(`/must-gather/${id}`)).body.status
 

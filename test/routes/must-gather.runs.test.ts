@@ -5,14 +5,14 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import {
-  assertNoProcessesLeft,
   runProcesses,
   removeDir,
   type RunningService,
   SIM_IMAGE,
   startService,
   waitFor,
-  waitForFinish
+  waitForFinish,
+  stopAndClean
 } from '../helpers/service.js'
 
 /** How runs end: archive found vs packed, failures, timeouts, a missing oc. */
@@ -20,11 +20,7 @@ let service: RunningService
 before(async () => {
   service = await startService({ env: { TIMEOUT_GRACE: '2s', CANCEL_GRACE: '1s', MAX_CONCURRENT: '4' } })
 })
-after(async () => {
-  await service.stop()
-  await assertNoProcessesLeft(service.dir)
-  removeDir(service.dir)
-})
+after(async () => stopAndClean(service))
 
 async function download (id: number): Promise<string[]> {
   const response = await service.fetch(`/must-gather/${id}/data`)

@@ -4,15 +4,12 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { removeDir, type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish } from '../helpers/service.js'
+import { type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish, stopAndClean } from '../helpers/service.js'
 
 /** Live output: plain chunked text and Server-Sent Events, several followers, late joiners, disconnects. */
 let service: RunningService
 before(async () => { service = await startService() })
-after(async () => {
-  await service.stop()
-  removeDir(service.dir)
-})
+after(async () => stopAndClean(service))
 
 describe('GET /must-gather/:id/output?follow=true', () => {
   it('streams while oc runs and ends when the execution ends, for every follower, with the whole output', async () => {
