@@ -15,6 +15,17 @@ const ReadinessSchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
   checks: Type.Record(Type.String(), Check),
   error: Type.Optional(Type.String())
+}, {
+  examples: [{
+    status: 'not ready',
+    checks: {
+      database: { ok: true, message: 'reachable' },
+      dataDir: { ok: true, message: '/var/lib/must-gather-service/gatherings is writable' },
+      oc: { ok: false, message: 'OC_PATH "oc" was not found' },
+      accepting: { ok: true, message: 'accepting executions' }
+    },
+    error: 'oc: OC_PATH "oc" was not found'
+  }]
 })
 
 /** Unauthenticated: probes and scrapes come from the platform, not from users. */
@@ -23,7 +34,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     schema: {
       tags: ['operations'],
       summary: 'Liveness: the process is up',
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+      response: { 200: Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }) }
     }
   }, async () => ({ status: 'ok' as const }))
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
@@ -129,6 +129,18 @@ describe('authentication and authorization (default rule: cluster-admin)', () =>
     assert.equal((await service.json('/must-gather', bearer(fresh))).status, 200, 'recovers once the API server answers')
   })
 
+  it('an API server that cannot be reached at all → 503', async () => {
+    const down = await startService({ env: { AUTH_MODE: 'none' } })
+    const kubeconfig = join(down.dir, 'unreachable.kubeconfig')
+    writeFileSync(kubeconfig, readFileSync(join(service.dir, 'service.kubeconfig'), 'utf8').replace(api.url, 'https://127.0.0.1:1'))
+    await down.stop()
+    const unreachable = await startService({ dir: down.dir, env: { AUTH_MODE: 'kubernetes', KUBECONFIG: kubeconfig, AUTH_TIMEOUT: '1s', CREDENTIALS_DIR: join(down.dir, 'credentials') } })
+    services.push(unreachable)
+    const { status, body } = await unreachable.json('/must-gather', bearer(ADMIN))
+    assert.equal(status, 503)
+    assert.match(body.error, /Kubernetes API server/)
+  })
+
   it('writes an audit line for create, download and delete with the user', async () => {
     const { body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })
     await waitFor(async () => ['completed', 'error'].includes((await service.json(`/must-gather/${body.id}`, bearer(ADMIN))).body.status), 'finish')
@@ -144,7 +156,8 @@ describe('authentication and authorization (default rule: cluster-admin)', () =>
 
 describe('token hygiene: oc runs with the caller\'s token, which is found nowhere else', () => {
   let service: RunningService
-  before(async () => { service = await start({ MAX_CONCURRENT: '1' }) })
+  const SERVICE_SECRET = 'postgres://svc:hunter2@db.example/service'
+  before(async () => { service = await start({ MAX_CONCURRENT: '1', DATABASE_URL: SERVICE_SECRET }) })
 
   it('the token is only in a 0600 kubeconfig while oc runs, then gone; not in argv, environ, database, logs or files', async () => {
     const { body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:slow-3` })
@@ -153,6 +166,7 @@ describe('token hygiene: oc runs with the caller\'s token, which is found nowher
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
     assert.ok(!cmdline.includes(ADMIN) && !cmdline.includes('--token'), 'not in the argument list')
     assert.ok(!environ.includes(ADMIN), 'not in the environment')
+    assert.ok(!environ.includes(SERVICE_SECRET), 'the service\'s own secrets are not passed on either')
     const kubeconfig = /(?:^|\0)KUBECONFIG=([^\0]+)/.exec(environ)?.[1]
     assert.ok(kubeconfig !== undefined, 'oc gets a KUBECONFIG')
     assert.equal(statSync(kubeconfig).mode & 0o777, 0o600)
