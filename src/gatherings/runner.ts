@@ -71,6 +71,7 @@ export class GatheringRunner {
   readonly #queue: number[] = []
   readonly #active = new Map<number, ActiveRun>()
   readonly #background = new Set<Promise<unknown>>()
+  readonly #packingLeftovers = new Set<number>()
   /** Callers' tokens for queued and running gatherings: memory only, by design. */
   readonly #tokens = new Map<number, string>()
   #accepting = true
@@ -105,7 +106,7 @@ export class GatheringRunner {
     await mkdir(this.#o.paths.root, { recursive: true })
     await this.#o.credentials.clear()
     await this.#recoverInterrupted()
-    await this.#removeOrphanDirectories()
+    await this.#reconcileDirectories()
     this.#queue.push(...this.#o.store.idsByStatus('new'))
   }
 
@@ -392,31 +393,64 @@ export class GatheringRunner {
       }
       this.#o.store.finish(id, interrupted, this.#now())
       this.#log.warn({ id }, 'Gathering interrupted by service restart.')
-      if (archive === undefined) this.#track(this.#salvage(gathering, interrupted))
+      if (archive === undefined) this.#track(this.#packLeftovers(id))
     }
   }
 
-  /** Packs what an interrupted run had gathered, so it can still be downloaded and no unpacked files linger. */
-  async #salvage (gathering: Gathering, interrupted: GatheringResult): Promise<void> {
-    const id = gathering.id
+  /**
+   * Packs gathered files a finished gathering still has unpacked (its run was
+   * interrupted or cancelled by a shutdown), so they can be downloaded and no
+   * unpacked tree lingers. The record keeps its status and message.
+   */
+  async #packLeftovers (id: number): Promise<void> {
+    if (this.#packingLeftovers.has(id)) return
+    this.#packingLeftovers.add(id)
+    try {
+      await this.#packLeftoversOnce(id)
+    } finally {
+      this.#packingLeftovers.delete(id)
+    }
+  }
+
+  async #packLeftoversOnce (id: number): Promise<void> {
     const destination = this.#o.paths.destination(id)
     if (await hasAnyFile(destination)) {
       const archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal: this.#shutdownSignal.signal })
-      if (this.#o.store.get(id) === undefined) return // deleted meanwhile
-      this.#finish(id, { ...interrupted, archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }, this.#now())
-      this.#log.info({ id, archiveSize: archive.size }, 'Packed what the interrupted gathering had gathered.')
+      const g = this.#o.store.get(id)
+      if (g === undefined) return // deleted meanwhile
+      this.#finish(id, {
+        status: g.status === 'completed' ? 'completed' : 'error',
+        errorMessage: g.errorMessage,
+        archiveName: archiveFileName(id, g.customName),
+        archiveSize: archive.size,
+        archiveSha256: archive.sha256,
+        outputTail: g.outputTail,
+        outputSize: g.outputSize
+      }, g.finishedAt ?? this.#now())
+      this.#log.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
     }
     await removeTree(destination)
   }
 
-  /** Directories under the data dir that no record owns (e.g. a delete cut short by a crash). */
-  async #removeOrphanDirectories (): Promise<void> {
+  /**
+   * Files and records must not drift: directories no record owns (a delete
+   * cut short by a crash) go; finished gatherings that still hold unpacked
+   * files (a shutdown cancelled them mid-run) get them packed.
+   */
+  async #reconcileDirectories (): Promise<void> {
     const known = new Set(this.#o.store.allIds())
     for (const name of await readdir(this.#o.paths.root)) {
       const id = this.#o.paths.idOf(name)
-      if (id !== undefined && !known.has(id)) {
+      if (id === undefined) continue
+      if (!known.has(id)) {
         this.#log.info({ id }, 'Removing files of a gathering that has no record.')
         await removeTree(this.#o.paths.dir(id))
+        continue
+      }
+      const g = this.#o.store.get(id)
+      if (g !== undefined && g.status !== 'new' && g.status !== 'inprogress' && g.archiveName === '' &&
+        await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) {
+        this.#track(this.#packLeftovers(id))
       }
     }
   }

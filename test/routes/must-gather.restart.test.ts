@@ -92,5 +92,13 @@ describe('restart recovery', () => {
     assert.equal(record.status, 'error')
     assert.match(record['error-message'], /shutting down/)
     assert.ok(record['finished-at'])
+    // What it had gathered is packed at the next start, so nothing lingers unpacked.
+    const packed = await waitFor(async () => {
+      const g = (await next.json(`/must-gather/${running}`)).body
+      return g['archive-name'] !== '' ? g : undefined
+    }, 'the leftovers to be packed')
+    assert.equal(packed['finished-at'], record['finished-at'])
+    assert.equal((await next.fetch(`/must-gather/${running}/data`)).status, 200)
+    assert.equal(existsSync(join(next.dataDir, String(running), `must-gather.local.${running}`)), false)
   })
 })
