@@ -13,6 +13,7 @@ import { ocEnvironment } from './gatherings/oc-env.js'
 import { GatheringPaths } from './gatherings/paths.js'
 import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from './gatherings/run-credentials.js'
 import { GatheringRunner } from './gatherings/runner.js'
+import { StorageQuota } from './gatherings/storage-quota.js'
 import { installAuth } from './http/auth.js'
 import { installCors } from './http/cors.js'
 import { installErrorHandlers } from './http/error-handler.js'
@@ -122,11 +123,21 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   const metrics: ServiceMetrics = new ServiceMetrics({
     queued: () => runner.queuedCount,
     running: () => runner.runningCount,
-    storageBytes: () => store.archiveBytes()
+    storageBytes: () => store.archiveBytes(),
+    ...(config.maxStorageBytes !== undefined && { storageLimitBytes: config.maxStorageBytes })
   })
   installRequestMetrics(app, metrics)
+  const quota = new StorageQuota({
+    store,
+    paths,
+    maxBytes: config.maxStorageBytes,
+    minFreeBytes: config.minFreeSpaceBytes,
+    logger: app.log,
+    now: () => new Date().toISOString()
+  })
   const runner: GatheringRunner = new GatheringRunner({
     metrics,
+    quota,
     store,
     paths,
     logger: app.log,
@@ -184,7 +195,8 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     visibility: config.visibility,
     imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
     serverRefusal: (server) => credentials.serverRefusal(server),
-    postRateLimit: config.postRateLimit
+    postRateLimit: config.postRateLimit,
+    quota
   })
   return app
 }

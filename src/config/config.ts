@@ -1,6 +1,6 @@
 import { imageReferenceError } from '../gatherings/references.js'
 import { formatGoDuration } from './go-duration.js'
-import { boolean, ConfigError, duration, type Env, integer, reader } from './parse.js'
+import { boolean, bytes, ConfigError, duration, type Env, integer, reader } from './parse.js'
 import { loadSecurityConfig, type SecurityConfig } from './security.js'
 
 export { ConfigError } from './parse.js'
@@ -41,6 +41,10 @@ export interface Config extends SecurityConfig {
   execOutputLimit: number
   /** `LIST_OUTPUT_LIMIT`: bytes of output shown in `exec-output` of list entries (default: 200). */
   listOutputLimit: number
+  /** `MAX_STORAGE`: archives kept on disk at most (e.g. 20Gi); the oldest are expired to make room (default: no limit). */
+  maxStorageBytes: number | undefined
+  /** `MIN_FREE_SPACE`: free space the data directory must keep; below it new executions get 507 (default: 1Gi). */
+  minFreeSpaceBytes: number
   /** `KEEP_GATHERED_FILES`: keep the unpacked files next to the archive (default: false). */
   keepGatheredFiles: boolean
   /** `LOG_LEVEL` (or `DEBUG` set to anything: debug) (default: info). */
@@ -101,6 +105,8 @@ export function loadConfig (env: Env): Config {
     execOutputLimit: integer('EXEC_OUTPUT_LIMIT', read('EXEC_OUTPUT_LIMIT') ?? '65536', 0, 64 * 1024 * 1024),
     listOutputLimit: integer('LIST_OUTPUT_LIMIT', read('LIST_OUTPUT_LIMIT') ?? '200', 0, 1024 * 1024),
     keepGatheredFiles: boolean('KEEP_GATHERED_FILES', read('KEEP_GATHERED_FILES') ?? 'false'),
+    maxStorageBytes: read('MAX_STORAGE') === undefined ? undefined : bytes('MAX_STORAGE', read('MAX_STORAGE') as string),
+    minFreeSpaceBytes: bytes('MIN_FREE_SPACE', read('MIN_FREE_SPACE') ?? '1Gi'),
     logLevel
   }
 }

@@ -39,3 +39,15 @@ export function boolean (variable: string, text: string): boolean {
   if (['false', '0', 'no'].includes(text.toLowerCase())) return false
   throw new ConfigError(variable, `"${text}" must be true or false`)
 }
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40
+}
+
+/** A byte count in Kubernetes quantity style: 1048576, 500Mi, 20Gi, 1G, 1.5Ti. */
+export function bytes (variable: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?$/i.exec(text)
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()]
+  if (match === null || unit === undefined) throw new ConfigError(variable, `"${text}" is not a size such as 500Mi, 20Gi or 1000000`)
+  return Math.floor(Number(match[1]) * unit)
+}

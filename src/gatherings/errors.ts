@@ -38,6 +38,13 @@ export class QueueFullError extends GatheringError {
   }
 }
 
+export class StorageFullError extends GatheringError {
+  constructor (readonly freeBytes: number, readonly neededBytes: number) {
+    super(`not enough disk space for new executions: ${Math.floor(freeBytes / 2 ** 20)} MiB free, MIN_FREE_SPACE is ` +
+      `${Math.floor(neededBytes / 2 ** 20)} MiB, and no older archive is left to expire; retry when space is freed`, 'STORAGE_FULL')
+  }
+}
+
 export class ShuttingDownError extends GatheringError {
   constructor () {
     super('the service is shutting down and accepts no new executions; retry shortly', 'SHUTTING_DOWN')

@@ -16,6 +16,7 @@ import type { Gathering, GatheringResult } from './types.js'
 import type { ValidatedRequest } from './validate-request.js'
 import { type Phase, PhaseTracker } from './phase.js'
 import type { PreparedCredentials, RunCredentials } from './run-credentials.js'
+import type { StorageQuota } from './storage-quota.js'
 
 export interface RunnerOptions {
   store: GatheringStore
@@ -41,6 +42,8 @@ export interface RunnerOptions {
   /** Finished gatherings older than this are deleted; undefined keeps them. */
   cleanupMaxAgeMs?: number
   metrics?: GatheringMetrics
+  /** Keeps archives within MAX_STORAGE after each new one. */
+  quota?: StorageQuota
   now?: () => Date
 }
 
@@ -261,6 +264,7 @@ export class GatheringRunner {
         }
         const finishedAt = this.#now()
         this.#finish(id, { ...result, outputTail: run.output?.tail() ?? '', outputSize: run.output?.size ?? 0 }, finishedAt)
+        if (result.archiveSize > 0) await this.#o.quota?.enforce(id).catch((error: unknown) => log.error({ err: error }, 'Enforcing MAX_STORAGE failed.'))
         const durationMs = Date.parse(finishedAt) - Date.parse(startedAt)
         this.#o.metrics?.finished(result.status, durationMs / 1000, result.archiveSize)
         log.info({

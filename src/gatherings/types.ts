@@ -56,6 +56,8 @@ export interface Gathering {
   finishedAt: string | null
   /** Who created it (the TokenReview username; empty when AUTH_MODE=none). */
   createdBy: string
+  /** When its archive was deleted to stay within MAX_STORAGE. */
+  expiredAt: string | null
 }
 
 /** What a finished run leaves behind, written to the store in one step. */

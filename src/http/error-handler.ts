@@ -11,7 +11,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   ARCHIVE_NOT_FOUND: 404,
   QUEUE_FULL: 429,
   REQUEST_NOT_ALLOWED: 403,
-  SHUTTING_DOWN: 503
+  SHUTTING_DOWN: 503,
+  STORAGE_FULL: 507
 }
 
 interface ErrorBody {

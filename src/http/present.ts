@@ -48,6 +48,7 @@ export function presentGathering (g: Gathering, live: LiveState): GatheringRespo
     'started-at': g.startedAt,
     'finished-at': g.finishedAt,
     'created-by': g.createdBy,
+    expired: g.expiredAt !== null,
     phase: phaseOf(g, live.phase),
     // Honest hints only: what is known, no invented percentage.
     progress: {

@@ -10,6 +10,8 @@ export interface MetricsSources {
   running: () => number
   /** Bytes of archives on disk. */
   storageBytes: () => number
+  /** MAX_STORAGE, when set. */
+  storageLimitBytes?: number
 }
 
 /**
@@ -55,7 +57,10 @@ export class ServiceMetrics implements GatheringMetrics {
     this.#gauges = [
       gauge('must_gather_queue_length', 'Executions waiting to run.', sources.queued),
       gauge('must_gather_running', 'Executions running now.', sources.running),
-      gauge('must_gather_storage_bytes', 'Bytes of archives kept on disk.', sources.storageBytes)
+      gauge('must_gather_storage_bytes', 'Bytes of archives kept on disk.', sources.storageBytes),
+      ...(sources.storageLimitBytes !== undefined
+        ? [gauge('must_gather_storage_limit_bytes', 'MAX_STORAGE: archives kept on disk at most.', () => sources.storageLimitBytes ?? 0)]
+        : [])
     ]
   }
 

@@ -8,6 +8,7 @@ import { ArchiveNotFoundError, GatheringNotFoundError, RequestNotAllowedError, V
 import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'
 import type { GatheringPaths } from '../gatherings/paths.js'
 import type { GatheringRunner } from '../gatherings/runner.js'
+import type { StorageQuota } from '../gatherings/storage-quota.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { type RequestDefaults, validateRequest } from '../gatherings/validate-request.js'
 import { notModified } from '../http/conditional.js'
@@ -34,6 +35,7 @@ export interface MustGatherRoutesOptions {
   serverRefusal: (server: string) => string | undefined
   /** POST /must-gather per caller per minute; 0 disables. */
   postRateLimit: number
+  quota: StorageQuota
   runner: GatheringRunner
   paths: GatheringPaths
   defaults: RequestDefaults
@@ -102,7 +104,7 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
       summary: 'Queue an execution of oc adm must-gather',
       description: 'All fields are optional: an empty body runs with the server defaults. Nothing is queued when the request is refused.',
       body: CreateGatheringBodySchema,
-      response: { 201: GatheringResponseSchema, ...errors(400, 401, 403, 413, 429, 503) }
+      response: { 201: GatheringResponseSchema, ...errors(400, 401, 403, 413, 429, 503, 507) }
     },
     // An empty body means "run with the server's defaults".
     preValidation: async (request) => {
@@ -114,6 +116,7 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
     checkImagePolicy(validated.options, opts.imagePolicy)
     const refusal = opts.serverRefusal(validated.options.server)
     if (refusal !== undefined) throw new RequestNotAllowedError('server', refusal)
+    await opts.quota.ensureRoom()
     const gathering = runner.submit(validated, { createdBy: request.caller.username, token: request.caller.token })
     request.auditId = gathering.id
     return reply.code(201).send(present(gathering, opts.execOutputLimit))
@@ -274,6 +277,7 @@ function tailOf (text: string, limit: number): string {
 }
 
 function reasonForNoArchive (g: Gathering): string {
+  if (g.expiredAt !== null) return `its archive was deleted at ${g.expiredAt} to make room (MAX_STORAGE / MIN_FREE_SPACE)`
   switch (g.status) {
     case 'new': return 'it is still queued'
     case 'inprogress': return 'it is still running'

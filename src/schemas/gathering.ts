@@ -98,6 +98,7 @@ export const GatheringResponseSchema = Type.Object({
   'started-at': Type.Union([timestamp, Type.Null()]),
   'finished-at': Type.Union([timestamp, Type.Null()]),
   'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' }),
+  expired: Type.Boolean({ description: 'The archive was deleted to stay within MAX_STORAGE (or to keep MIN_FREE_SPACE); the record stays' }),
   phase: Type.Union(PHASES.map((p) => Type.Literal(p)), {
     description: 'Read off oc\'s output: queued → starting → namespace-created → pod-created → gathering → downloading → cleaning-up → packing → done (or failed)'
   }),
@@ -137,6 +138,7 @@ export const GatheringResponseSchema = Type.Object({
     'started-at': '2021-06-30T13:19:17.601Z',
     'finished-at': '2021-06-30T13:23:05.415Z',
     'created-by': 'kube:admin',
+    expired: false,
     phase: 'done',
     progress: { 'elapsed-seconds': 228, 'timeout-seconds': 1800, 'output-bytes': 48213 }
   }]

@@ -30,7 +30,9 @@ const MIGRATIONS = [
    CREATE INDEX gatherings_status ON gatherings (status, id);`,
   // Who asked (the TokenReview username), for VISIBILITY=own and audit. Never a token.
   `ALTER TABLE gatherings ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
-   CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`
+   CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`,
+  // When the archive was deleted to stay within MAX_STORAGE (the record stays).
+  'ALTER TABLE gatherings ADD COLUMN expired_at TEXT'
 ]
 
 interface Row {
@@ -49,10 +51,11 @@ interface Row {
   started_at: string | null
   finished_at: string | null
   created_by: string
+  expired_at: string | null
 }
 
 const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at, created_by`
+  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at`
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
@@ -174,6 +177,20 @@ export class SqliteGatheringStore implements GatheringStore {
     return this.#db.prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
   }
 
+  oldestArchived (exclude: number[]): number | undefined {
+    const placeholders = exclude.map(() => '?').join(',')
+    return this.#db.prepare(
+      `SELECT id FROM gatherings WHERE archive_name != '' AND status IN ('completed', 'error')
+       ${exclude.length > 0 ? `AND id NOT IN (${placeholders})` : ''} ORDER BY coalesce(finished_at, updated_at), id LIMIT 1`
+    ).pluck().get(...exclude) as number | undefined
+  }
+
+  expireArchive (id: number, at: string): void {
+    this.#db.prepare(
+      'UPDATE gatherings SET archive_name = \'\', archive_size = 0, archive_sha256 = \'\', expired_at = ?, updated_at = ? WHERE id = ?'
+    ).run(at, at, id)
+  }
+
   ping (): void {
     this.#db.prepare('SELECT 1').get()
   }
@@ -221,6 +238,7 @@ function toGathering (row: Row): Gathering {
     errorMessage: row.error_message,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    createdBy: row.created_by
+    createdBy: row.created_by,
+    expiredAt: row.expired_at
   }
 }

@@ -57,6 +57,10 @@ export interface GatheringStore {
   finish (id: number, result: GatheringResult, at: string): void
   /** Returns false if there was no such gathering. */
   delete (id: number): boolean
+  /** The finished gathering with an archive that finished first, leaving out `exclude`. */
+  oldestArchived (exclude: number[]): number | undefined
+  /** Forget the archive (its file is being deleted) and mark the record expired. */
+  expireArchive (id: number, at: string): void
   /** Throws when the database cannot be read. */
   ping (): void
   /** Bytes of all archives on record. */

@@ -26,6 +26,14 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ DEFAULT_IMAGE: 'quay.io/a/b', MUST_GATHER_IMAGE: 'quay.io/c/d' }).defaultImage, 'quay.io/c/d')
   })
 
+  it('reads sizes in Kubernetes quantity style', () => {
+    assert.equal(loadConfig({ MAX_STORAGE: '20Gi' }).maxStorageBytes, 20 * 2 ** 30)
+    assert.equal(loadConfig({ MAX_STORAGE: '1.5G' }).maxStorageBytes, 1.5e9)
+    assert.equal(loadConfig({ MAX_STORAGE: '1048576' }).maxStorageBytes, 1048576)
+    assert.equal(loadConfig({}).maxStorageBytes, undefined)
+    assert.equal(loadConfig({}).minFreeSpaceBytes, 2 ** 30)
+  })
+
   it('reads Go durations and DEBUG', () => {
     const config = loadConfig({ CLEANUP_MAX_AGE: '24h', MAX_TIMEOUT: '2h', TIMEOUT: '90m', DEBUG: 'true' })
     assert.equal(config.cleanupMaxAgeMs, 24 * 3600_000)
@@ -51,7 +59,9 @@ describe('loadConfig', () => {
     ['MUST_GATHER_IMAGE', { MUST_GATHER_IMAGE: 'Not An Image' }],
     ['ARCHIVE_FILENAME', { ARCHIVE_FILENAME: '../x.tar.gz' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
-    ['KEEP_GATHERED_FILES', { KEEP_GATHERED_FILES: 'maybe' }]
+    ['KEEP_GATHERED_FILES', { KEEP_GATHERED_FILES: 'maybe' }],
+    ['MAX_STORAGE', { MAX_STORAGE: 'lots' }],
+    ['MIN_FREE_SPACE', { MIN_FREE_SPACE: '-5Gi' }]
   ]
   for (const [variable, env] of bad) {
     it(`names ${variable} when ${JSON.stringify(env)}`, () => {
