@@ -43,7 +43,7 @@ export interface Config extends SecurityConfig {
   listOutputLimit: number
   /** `MAX_STORAGE`: archives kept on disk at most (e.g. 20Gi); the oldest are expired to make room (default: no limit). */
   maxStorageBytes: number | undefined
-  /** `MIN_FREE_SPACE`: free space the data directory must keep; below it new executions get 507 (default: 1Gi). */
+  /** `MIN_FREE_SPACE`: free space the data directory must keep; below it new executions get 507 (default: 256Mi). */
   minFreeSpaceBytes: number
   /** `KEEP_GATHERED_FILES`: keep the unpacked files next to the archive (default: false). */
   keepGatheredFiles: boolean
@@ -106,7 +106,7 @@ export function loadConfig (env: Env): Config {
     listOutputLimit: integer('LIST_OUTPUT_LIMIT', read('LIST_OUTPUT_LIMIT') ?? '200', 0, 1024 * 1024),
     keepGatheredFiles: boolean('KEEP_GATHERED_FILES', read('KEEP_GATHERED_FILES') ?? 'false'),
     maxStorageBytes: read('MAX_STORAGE') === undefined ? undefined : bytes('MAX_STORAGE', read('MAX_STORAGE') as string),
-    minFreeSpaceBytes: bytes('MIN_FREE_SPACE', read('MIN_FREE_SPACE') ?? '1Gi'),
+    minFreeSpaceBytes: bytes('MIN_FREE_SPACE', read('MIN_FREE_SPACE') ?? '256Mi'),
     logLevel
   }
 }

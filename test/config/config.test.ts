@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ MAX_STORAGE: '1.5G' }).maxStorageBytes, 1.5e9)
     assert.equal(loadConfig({ MAX_STORAGE: '1048576' }).maxStorageBytes, 1048576)
     assert.equal(loadConfig({}).maxStorageBytes, undefined)
-    assert.equal(loadConfig({}).minFreeSpaceBytes, 2 ** 30)
+    assert.equal(loadConfig({}).minFreeSpaceBytes, 256 * 2 ** 20)
   })
 
   it('reads Go durations and DEBUG', () => {

@@ -48,6 +48,8 @@ export async function startService (options: StartOptions = {}): Promise<Running
       DATA_DIR: dataDir,
       OC_PATH: SIMULATOR,
       AUTH_MODE: 'none',
+      // Test machines can be short of disk; the 507 path has its own test.
+      MIN_FREE_SPACE: '16Mi',
       CANCEL_GRACE: '2s',
       TIMEOUT_GRACE: '5s',
       SHUTDOWN_GRACE: '5s',
