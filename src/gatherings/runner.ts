@@ -1,22 +1,24 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 
 import { formatGoDuration, parseGoDuration } from '../config/go-duration.js'
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
-import { adoptArchive, type ArchiveFile, findFile, hashFile, hasAnyFile, packDirectory } from './archive.js'
+import { adoptArchive, type ArchiveFile, findFile, hasAnyFile, packDirectory } from './archive.js'
 import { coerceError, QueueFullError, ShuttingDownError } from './errors.js'
 import { removeTree } from './fs-tools.js'
+import { Housekeeping } from './housekeeping.js'
 import { buildOcArgs } from './oc-args.js'
 import { type OcRunOutcome, runOc } from './oc-process.js'
-import { OutputLog, readFileTail } from './output-log.js'
+import { OutputLog } from './output-log.js'
 import { archiveFileName, type GatheringPaths } from './paths.js'
-import { isStillRunning, processStartTicks, signalGroup, stopGroup } from './process-group.js'
-import type { Gathering, GatheringResult } from './types.js'
-import type { ValidatedRequest } from './validate-request.js'
 import { type Phase, PhaseTracker } from './phase.js'
+import { processStartTicks } from './process-group.js'
+import { failure } from './result.js'
 import type { PreparedCredentials, RunCredentials } from './run-credentials.js'
 import type { StorageQuota } from './storage-quota.js'
+import type { Gathering, GatheringResult } from './types.js'
+import type { ValidatedRequest } from './validate-request.js'
 
 export interface RunnerOptions {
   store: GatheringStore
@@ -74,7 +76,6 @@ export class GatheringRunner {
   readonly #queue: number[] = []
   readonly #active = new Map<number, ActiveRun>()
   readonly #background = new Set<Promise<unknown>>()
-  readonly #packingLeftovers = new Set<number>()
   /** Callers' tokens for queued and running gatherings: memory only, by design. */
   readonly #tokens = new Map<number, string>()
   #accepting = true
@@ -83,9 +84,23 @@ export class GatheringRunner {
   readonly #shutdownSignal = new AbortController()
   #stopping: Promise<void> | undefined
 
+  readonly #housekeeping: Housekeeping
+
   constructor (options: RunnerOptions) {
     this.#o = options
     this.#log = options.logger.child({ component: 'runner' })
+    this.#housekeeping = new Housekeeping({
+      store: options.store,
+      paths: options.paths,
+      logger: this.#log,
+      cancelGraceMs: options.cancelGraceMs,
+      outputTailLimit: options.outputTailLimit,
+      signal: this.#shutdownSignal.signal,
+      isActive: (id) => this.#active.has(id),
+      finish: (id, result, at) => this.#finish(id, result, at),
+      track: (promise) => this.#track(promise),
+      now: () => this.#now()
+    })
   }
 
   get queuedCount (): number {
@@ -108,8 +123,7 @@ export class GatheringRunner {
   async recover (): Promise<void> {
     await mkdir(this.#o.paths.root, { recursive: true })
     await this.#o.credentials.clear()
-    await this.#recoverInterrupted()
-    await this.#reconcileDirectories()
+    await this.#housekeeping.recover()
     this.#queue.push(...this.#o.store.idsByStatus('new'))
   }
 
@@ -118,9 +132,10 @@ export class GatheringRunner {
     if (!this.#accepting || this.#processing) return
     this.#processing = true
     if (this.#o.cleanupMaxAgeMs !== undefined) {
-      this.#cleanupTimer = setInterval(() => this.#track(this.#cleanup()), Math.min(CLEANUP_INTERVAL_MS, this.#o.cleanupMaxAgeMs))
+      const sweep = (): void => this.#track(this.#housekeeping.deleteExpired(this.#o.cleanupMaxAgeMs as number))
+      this.#cleanupTimer = setInterval(sweep, Math.min(CLEANUP_INTERVAL_MS, this.#o.cleanupMaxAgeMs))
       this.#cleanupTimer.unref()
-      this.#track(this.#cleanup())
+      sweep()
     }
     this.#pump()
   }
@@ -376,101 +391,6 @@ export class GatheringRunner {
     }
   }
 
-  /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
-  async #recoverInterrupted (): Promise<void> {
-    for (const id of this.#o.store.idsByStatus('inprogress')) {
-      const recorded = this.#o.store.runProcess(id)
-      if (recorded !== null && await isStillRunning(recorded)) {
-        this.#log.warn({ id, pid: recorded.pid }, 'Stopping oc left running by a previous service process.')
-        this.#track(stopGroup(recorded.pid, this.#o.cancelGraceMs, () => isStillRunning(recorded))
-          .then(() => signalGroup(recorded.pid, 'SIGKILL')))
-      }
-      await rm(this.#o.paths.partialArchive(id), { force: true })
-      const archive = await existingArchive(this.#o.paths.archive(id))
-      const { tail, size } = await readFileTail(this.#o.paths.output(id), this.#o.outputTailLimit)
-      const gathering = this.#o.store.get(id) as Gathering
-      const interrupted: GatheringResult = {
-        ...failure('interrupted by service restart'),
-        ...(archive !== undefined && { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }),
-        outputTail: tail,
-        outputSize: size
-      }
-      this.#o.store.finish(id, interrupted, this.#now())
-      this.#log.warn({ id }, 'Gathering interrupted by service restart.')
-      if (archive === undefined) this.#track(this.#packLeftovers(id))
-    }
-  }
-
-  /**
-   * Packs gathered files a finished gathering still has unpacked (its run was
-   * interrupted or cancelled by a shutdown), so they can be downloaded and no
-   * unpacked tree lingers. The record keeps its status and message.
-   */
-  async #packLeftovers (id: number): Promise<void> {
-    if (this.#packingLeftovers.has(id)) return
-    this.#packingLeftovers.add(id)
-    try {
-      await this.#packLeftoversOnce(id)
-    } finally {
-      this.#packingLeftovers.delete(id)
-    }
-  }
-
-  async #packLeftoversOnce (id: number): Promise<void> {
-    const destination = this.#o.paths.destination(id)
-    if (await hasAnyFile(destination)) {
-      const archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal: this.#shutdownSignal.signal })
-      const g = this.#o.store.get(id)
-      if (g === undefined) return // deleted meanwhile
-      this.#finish(id, {
-        status: g.status === 'completed' ? 'completed' : 'error',
-        errorMessage: g.errorMessage,
-        archiveName: archiveFileName(id, g.customName),
-        archiveSize: archive.size,
-        archiveSha256: archive.sha256,
-        outputTail: g.outputTail,
-        outputSize: g.outputSize
-      }, g.finishedAt ?? this.#now())
-      this.#log.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
-    }
-    await removeTree(destination)
-  }
-
-  /**
-   * Files and records must not drift: directories no record owns (a delete
-   * cut short by a crash) go; finished gatherings that still hold unpacked
-   * files (a shutdown cancelled them mid-run) get them packed.
-   */
-  async #reconcileDirectories (): Promise<void> {
-    const known = new Set(this.#o.store.allIds())
-    for (const name of await readdir(this.#o.paths.root)) {
-      const id = this.#o.paths.idOf(name)
-      if (id === undefined) continue
-      if (!known.has(id)) {
-        this.#log.info({ id }, 'Removing files of a gathering that has no record.')
-        await removeTree(this.#o.paths.dir(id))
-        continue
-      }
-      const g = this.#o.store.get(id)
-      if (g !== undefined && g.status !== 'new' && g.status !== 'inprogress' && g.archiveName === '' &&
-        await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) {
-        this.#track(this.#packLeftovers(id))
-      }
-    }
-  }
-
-  async #cleanup (): Promise<void> {
-    const maxAge = this.#o.cleanupMaxAgeMs
-    if (maxAge === undefined) return
-    const cutoff = new Date(this.#clock().getTime() - maxAge).toISOString()
-    for (const id of this.#o.store.finishedBefore(cutoff)) {
-      if (this.#active.has(id)) continue
-      this.#o.store.delete(id)
-      await removeTree(this.#o.paths.dir(id))
-      this.#log.info({ id }, 'Gathering deleted by retention (CLEANUP_MAX_AGE).')
-    }
-  }
-
   #track (promise: Promise<unknown>): void {
     const tracked = promise.catch((error: unknown) => this.#log.error({ err: error }, 'Background task failed.'))
       .finally(() => this.#background.delete(tracked))
@@ -483,19 +403,5 @@ export class GatheringRunner {
 
   #now (): string {
     return this.#clock().toISOString()
-  }
-}
-
-function failure (errorMessage: string): GatheringResult {
-  return { status: 'error', errorMessage, archiveName: '', archiveSize: 0, archiveSha256: '', outputTail: '', outputSize: 0 }
-}
-
-/** An archive renamed into place before a crash is whole: keep serving it. */
-async function existingArchive (path: string): Promise<ArchiveFile | undefined> {
-  try {
-    return await hashFile(path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
   }
 }

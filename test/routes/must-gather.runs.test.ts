@@ -133,3 +133,19 @@ describe('configuration', () => {
     })
   })
 })
+
+describe('retention (CLEANUP_MAX_AGE)', () => {
+  let short: RunningService
+  before(async () => { short = await startService({ env: { CLEANUP_MAX_AGE: '2s' } }) })
+  after(async () => stopAndClean(short))
+
+  it('deletes finished executions older than the maximum age, with their files; running ones stay', async () => {
+    const running = (await short.post({ image: `${SIM_IMAGE}:slow-6` })).body.id
+    const { body } = await short.post({ image: `${SIM_IMAGE}:v1` })
+    assert.equal((await waitForFinish(short, body.id)).status, 'completed')
+    await waitFor(async () => (await short.json(`/must-gather/${body.id}`)).status === 404, 'retention to delete it', 15_000)
+    assert.equal(existsSync(join(short.dataDir, String(body.id))), false)
+    assert.equal((await short.json(`/must-gather/${running}`)).status, 200, 'a running execution is never swept')
+    await short.fetch(`/must-gather/${running}`, { method: 'DELETE' })
+  })
+})

@@ -1,0 +1,153 @@
+import { readdir, rm } from 'node:fs/promises'
+
+import type { Logger } from '../logger.js'
+import type { GatheringStore } from '../storage/types.js'
+import { type ArchiveFile, hashFile, hasAnyFile, packDirectory } from './archive.js'
+import { removeTree } from './fs-tools.js'
+import { readFileTail } from './output-log.js'
+import { archiveFileName, type GatheringPaths } from './paths.js'
+import { isStillRunning, signalGroup, stopGroup } from './process-group.js'
+import { failure } from './result.js'
+import type { Gathering, GatheringResult } from './types.js'
+
+export interface HousekeepingOptions {
+  store: GatheringStore
+  paths: GatheringPaths
+  logger: Logger
+  /** Between SIGTERM and SIGKILL for an orphaned oc. */
+  cancelGraceMs: number
+  outputTailLimit: number
+  /** Aborts packing when the service shuts down. */
+  signal: AbortSignal
+  /** Whether a gathering is running in this process. */
+  isActive: (id: number) => boolean
+  /** Writes a terminal state (with the runner's retries). */
+  finish: (id: number, result: GatheringResult, at: string) => void
+  /** Runs a background task the runner waits for on shutdown. */
+  track: (promise: Promise<unknown>) => void
+  now: () => string
+}
+
+/**
+ * What keeps records and files true to each other across crashes and time:
+ * recovery at start-up (interrupted runs, orphan processes, orphan or
+ * unpacked directories) and retention (CLEANUP_MAX_AGE).
+ */
+export class Housekeeping {
+  readonly #o: HousekeepingOptions
+  readonly #packingLeftovers = new Set<number>()
+
+  constructor (options: HousekeepingOptions) {
+    this.#o = options
+  }
+
+  /** Everything a previous process left behind; runs nothing new. */
+  async recover (): Promise<void> {
+    await this.#recoverInterrupted()
+    await this.#reconcileDirectories()
+  }
+
+  /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
+  async #recoverInterrupted (): Promise<void> {
+    for (const id of this.#o.store.idsByStatus('inprogress')) {
+      const recorded = this.#o.store.runProcess(id)
+      if (recorded !== null && await isStillRunning(recorded)) {
+        this.#o.logger.warn({ id, pid: recorded.pid }, 'Stopping oc left running by a previous service process.')
+        this.#o.track(stopGroup(recorded.pid, this.#o.cancelGraceMs, () => isStillRunning(recorded))
+          .then(() => signalGroup(recorded.pid, 'SIGKILL')))
+      }
+      await rm(this.#o.paths.partialArchive(id), { force: true })
+      const archive = await existingArchive(this.#o.paths.archive(id))
+      const { tail, size } = await readFileTail(this.#o.paths.output(id), this.#o.outputTailLimit)
+      const gathering = this.#o.store.get(id) as Gathering
+      const interrupted: GatheringResult = {
+        ...failure('interrupted by service restart'),
+        ...(archive !== undefined && { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }),
+        outputTail: tail,
+        outputSize: size
+      }
+      this.#o.store.finish(id, interrupted, this.#o.now())
+      this.#o.logger.warn({ id }, 'Gathering interrupted by service restart.')
+      if (archive === undefined) this.#o.track(this.#packLeftovers(id))
+    }
+  }
+
+  /**
+   * Packs gathered files a finished gathering still has unpacked (its run was
+   * interrupted or cancelled by a shutdown), so they can be downloaded and no
+   * unpacked tree lingers. The record keeps its status and message.
+   */
+  async #packLeftovers (id: number): Promise<void> {
+    if (this.#packingLeftovers.has(id)) return
+    this.#packingLeftovers.add(id)
+    try {
+      await this.#packLeftoversOnce(id)
+    } finally {
+      this.#packingLeftovers.delete(id)
+    }
+  }
+
+  async #packLeftoversOnce (id: number): Promise<void> {
+    const destination = this.#o.paths.destination(id)
+    if (await hasAnyFile(destination)) {
+      const archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal: this.#o.signal })
+      const g = this.#o.store.get(id)
+      if (g === undefined) return // deleted meanwhile
+      this.#o.finish(id, {
+        status: g.status === 'completed' ? 'completed' : 'error',
+        errorMessage: g.errorMessage,
+        archiveName: archiveFileName(id, g.customName),
+        archiveSize: archive.size,
+        archiveSha256: archive.sha256,
+        outputTail: g.outputTail,
+        outputSize: g.outputSize
+      }, g.finishedAt ?? this.#o.now())
+      this.#o.logger.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
+    }
+    await removeTree(destination)
+  }
+
+  /**
+   * Files and records must not drift: directories no record owns (a delete
+   * cut short by a crash) go; finished gatherings that still hold unpacked
+   * files (a shutdown cancelled them mid-run) get them packed.
+   */
+  async #reconcileDirectories (): Promise<void> {
+    const known = new Set(this.#o.store.allIds())
+    for (const name of await readdir(this.#o.paths.root)) {
+      const id = this.#o.paths.idOf(name)
+      if (id === undefined) continue
+      if (!known.has(id)) {
+        this.#o.logger.info({ id }, 'Removing files of a gathering that has no record.')
+        await removeTree(this.#o.paths.dir(id))
+        continue
+      }
+      const g = this.#o.store.get(id)
+      if (g !== undefined && g.status !== 'new' && g.status !== 'inprogress' && g.archiveName === '' &&
+        await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) {
+        this.#o.track(this.#packLeftovers(id))
+      }
+    }
+  }
+
+  /** Retention (CLEANUP_MAX_AGE): finished gatherings last updated longer ago than `maxAgeMs` go, with their files. */
+  async deleteExpired (maxAgeMs: number): Promise<void> {
+    const cutoff = new Date(Date.parse(this.#o.now()) - maxAgeMs).toISOString()
+    for (const id of this.#o.store.finishedBefore(cutoff)) {
+      if (this.#o.isActive(id)) continue
+      this.#o.store.delete(id)
+      await removeTree(this.#o.paths.dir(id))
+      this.#o.logger.info({ id }, 'Gathering deleted by retention (CLEANUP_MAX_AGE).')
+    }
+  }
+}
+
+/** An archive renamed into place before a crash is whole: keep serving it. */
+async function existingArchive (path: string): Promise<ArchiveFile | undefined> {
+  try {
+    return await hashFile(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
