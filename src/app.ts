@@ -1,13 +1,12 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 
-import compress from '@fastify/compress'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 
 import { TokenAuthorizer } from './auth/authorizer.js'
-import type { ClusterEndpoint, KubeAccessReviewer } from './auth/kube-reviewer.js'
+import { type ClusterEndpoint, inClusterConnection, kubeconfigConnection } from './auth/kube-connection.js'
+import { KubeAccessReviewer } from './auth/kube-reviewer.js'
 import { type Config, ConfigError } from './config/config.js'
 import { ocEnvironment } from './gatherings/oc-env.js'
 import { GatheringPaths } from './gatherings/paths.js'
@@ -15,17 +14,20 @@ import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from '
 import { GatheringRunner } from './gatherings/runner.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
 import { installAuth } from './http/auth.js'
+import { installCompression } from './http/compress.js'
 import { installCors } from './http/cors.js'
 import { installErrorHandlers } from './http/error-handler.js'
 import { installSecurityHeaders } from './http/hardening.js'
 import { installJsonBodyParser } from './http/json-body.js'
-import { registerOpenApi } from './http/openapi.js'
+import { installOpenApi } from './http/openapi.js'
 import { installRequestMetrics } from './http/request-metrics.js'
+import { schemaCompilers } from './http/schema-compilers.js'
 import { readTls, type TlsFiles, watchTls } from './http/tls.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
+import type { SchemaTypeProvider } from './schemas/builder.js'
 import { SqliteGatheringStore } from './storage/sqlite.js'
 
 export interface RouteEntry {
@@ -79,11 +81,9 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     // A caller's X-Request-Id is used (and echoed); otherwise one is made.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    ajv: {
-      // Unknown fields and wrong types are errors, never silently dropped or converted.
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false }
-    }
-  }).withTypeProvider<TypeBoxTypeProvider>()
+    // Unknown fields and wrong types are errors, never silently dropped or converted (see the module).
+    schemaController: { compilersFactory: schemaCompilers }
+  }).withTypeProvider<SchemaTypeProvider>()
 
   installJsonBodyParser(app)
   // Every route, as registered: the OpenAPI test checks the document against it.
@@ -105,7 +105,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   })
   installSecurityHeaders(app, { https: config.tls !== undefined })
   installCors(app, config.corsAllowedOrigins)
-  const reviewer = config.authMode === 'kubernetes' ? await connectToCluster(config.useKubeconfig) : undefined
+  const reviewer = config.authMode === 'kubernetes' ? await connectToCluster(config.useKubeconfig, env) : undefined
   installAuth(app, reviewer && new TokenAuthorizer({
     reviewer,
     accessRule: config.accessRule,
@@ -180,9 +180,8 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     if (!oc.ok) app.log.error({ oc: oc.message }, 'oc is not usable: executions will fail until it is fixed (readiness reports it).')
   })
 
-  // JSON lists compress about tenfold; archives opt out (see the data route).
-  await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], threshold: 1024 })
-  await registerOpenApi(app)
+  installCompression(app)
+  installOpenApi(app)
   await app.register(healthRoutes, { readiness, metrics })
 
   await app.register(mustGatherRoutes, {
@@ -211,13 +210,13 @@ function loadTls (files: TlsFiles): ReturnType<typeof readTls> {
 
 /**
  * The service's own connection to the API server; a clear start-up error when
- * there is none. @kubernetes/client-node takes about a second to load, so it
- * is loaded only in this mode.
+ * there is none. In a pod it is read from the service account (fast); a
+ * kubeconfig goes through @kubernetes/client-node, which is loaded only then.
  */
-async function connectToCluster (useKubeconfig: boolean): Promise<KubeAccessReviewer> {
-  const { KubeAccessReviewer } = await import('./auth/kube-reviewer.js')
+async function connectToCluster (useKubeconfig: boolean, env: NodeJS.ProcessEnv): Promise<KubeAccessReviewer> {
   try {
-    return new KubeAccessReviewer({ useKubeconfig })
+    const connection = useKubeconfig ? await kubeconfigConnection() : inClusterConnection(env)
+    return new KubeAccessReviewer(connection)
   } catch (error) {
     const how = useKubeconfig ? 'the kubeconfig (KUBECONFIG / USE_KUBECONFIG)' : 'the in-cluster service account (set USE_KUBECONFIG=true or KUBECONFIG outside a cluster)'
     throw new ConfigError('AUTH_MODE', `AUTH_MODE=kubernetes needs the Kubernetes API server, but ${how} could not be loaded: ` +

@@ -1,55 +1,33 @@
-import { readFileSync } from 'node:fs'
-
-import {
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  KubeConfig,
-  Observable,
-  type ObservableMiddleware
-} from '@kubernetes/client-node'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 
 import type { AccessRule } from '../config/security.js'
+import type { ClusterEndpoint, KubeConnection } from './kube-connection.js'
 import type { AccessReviewer, Identity } from './types.js'
 
-/** Where the API server is and how to trust it, for the kubeconfig files `oc` gets. */
-export interface ClusterEndpoint {
-  server: string
-  /** PEM of the cluster CA, when the connection has one. */
-  caData: string | undefined
-  skipTlsVerify: boolean
-}
+/** Bounds an API server's answer to a review (a few hundred bytes normally). */
+const MAX_RESPONSE_BYTES = 1024 * 1024
 
 /**
- * TokenReview and SubjectAccessReview through @kubernetes/client-node, with
- * the service's own credentials: the in-cluster service account by default,
- * a kubeconfig when asked (USE_KUBECONFIG / KUBECONFIG).
+ * TokenReview and SubjectAccessReview, posted to the API server with the
+ * service's own credentials (kube-connection.ts). Two small JSON requests do
+ * not need a generated client; aborting is by the caller's signal.
  */
 export class KubeAccessReviewer implements AccessReviewer {
-  readonly #authn: AuthenticationV1Api
-  readonly #authz: AuthorizationV1Api
-  readonly endpoint: ClusterEndpoint
+  readonly #connection: KubeConnection
 
-  constructor ({ useKubeconfig }: { useKubeconfig: boolean }) {
-    const kc = new KubeConfig()
-    if (useKubeconfig) kc.loadFromDefault()
-    else kc.loadFromCluster()
-    const cluster = kc.getCurrentCluster()
-    if (cluster === null) throw new Error('no cluster in the Kubernetes configuration')
-    this.#authn = kc.makeApiClient(AuthenticationV1Api)
-    this.#authz = kc.makeApiClient(AuthorizationV1Api)
-    this.endpoint = {
-      server: cluster.server,
-      caData: cluster.caData !== undefined
-        ? Buffer.from(cluster.caData, 'base64').toString('utf8')
-        : cluster.caFile !== undefined ? readFileOrUndefined(cluster.caFile) : undefined,
-      skipTlsVerify: cluster.skipTLSVerify
-    }
+  constructor (connection: KubeConnection) {
+    this.#connection = connection
+  }
+
+  get endpoint (): ClusterEndpoint {
+    return this.#connection.endpoint
   }
 
   async reviewToken (token: string, signal: AbortSignal): Promise<Identity | undefined> {
-    const review = await this.#authn.createTokenReview({
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }
-    }, withSignal(signal))
+    const review = await this.#create('/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token }
+    }, signal) as { status?: { authenticated?: boolean, user?: { username?: string, uid?: string, groups?: string[], extra?: Record<string, string[]> } } }
     const status = review.status
     if (status?.authenticated !== true || status.user?.username === undefined) return undefined
     return {
@@ -61,48 +39,75 @@ export class KubeAccessReviewer implements AccessReviewer {
   }
 
   async mayAccess (identity: Identity, rule: AccessRule, signal: AbortSignal): Promise<{ allowed: boolean, reason: string }> {
-    const review = await this.#authz.createSubjectAccessReview({
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: identity.username,
-          uid: identity.uid,
-          groups: identity.groups,
-          extra: identity.extra,
-          resourceAttributes: {
-            verb: rule.verb,
-            group: rule.group,
-            resource: rule.resource,
-            ...(rule.subresource !== '' && { subresource: rule.subresource }),
-            ...(rule.name !== '' && { name: rule.name }),
-            ...(rule.namespace !== '' && { namespace: rule.namespace })
-          }
+    const review = await this.#create('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: identity.username,
+        uid: identity.uid,
+        groups: identity.groups,
+        extra: identity.extra,
+        resourceAttributes: {
+          verb: rule.verb,
+          group: rule.group,
+          resource: rule.resource,
+          ...(rule.subresource !== '' && { subresource: rule.subresource }),
+          ...(rule.name !== '' && { name: rule.name }),
+          ...(rule.namespace !== '' && { namespace: rule.namespace })
         }
       }
-    }, withSignal(signal))
+    }, signal) as { status?: { allowed?: boolean, reason?: string } }
     return { allowed: review.status?.allowed === true, reason: review.status?.reason ?? '' }
   }
-}
 
-/** Per-call options that make the request abortable (the generated client has no timeout of its own). */
-function withSignal (signal: AbortSignal): { middleware: ObservableMiddleware[], middlewareMergeStrategy: 'append' } {
-  return {
-    middleware: [{
-      pre: (context) => {
-        context.setSignal(signal)
-        return new Observable(Promise.resolve(context))
-      },
-      post: (response) => new Observable(Promise.resolve(response))
-    }],
-    middlewareMergeStrategy: 'append'
+  /** POSTs a review object; its returned form, or an error naming the status (never the request body: it holds a token). */
+  async #create (path: string, body: object, signal: AbortSignal): Promise<unknown> {
+    // Appended, not resolved: a server URL may carry a path (an API proxy's prefix).
+    const url = new URL(this.#connection.endpoint.server.replace(/\/+$/, '') + path)
+    const options = await this.#connection.requestOptions()
+    const payload = JSON.stringify(body)
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest
+    return new Promise((resolve, reject) => {
+      const req = send(url, {
+        ...options,
+        method: 'POST',
+        signal,
+        headers: { ...options.headers, 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(payload) }
+      }, (res) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`the API server's answer to ${path} is over ${MAX_RESPONSE_BYTES} bytes`))
+          else chunks.push(chunk)
+        })
+        res.on('end', () => {
+          const status = res.statusCode ?? 0
+          const text = Buffer.concat(chunks).toString('utf8')
+          if (status < 200 || status > 299) {
+            reject(new Error(`the API server answered ${path} with HTTP ${status}${statusMessage(text)}`))
+            return
+          }
+          try {
+            resolve(JSON.parse(text))
+          } catch {
+            reject(new Error(`the API server's answer to ${path} is not JSON`))
+          }
+        })
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.end(payload)
+    })
   }
 }
 
-function readFileOrUndefined (path: string): string | undefined {
+/** `: <message>` from a Kubernetes Status object, when there is one. */
+function statusMessage (text: string): string {
   try {
-    return readFileSync(path, 'utf8')
+    const message = (JSON.parse(text) as { message?: unknown }).message
+    return typeof message === 'string' && message !== '' ? `: ${message.slice(0, 200)}` : ''
   } catch {
-    return undefined
+    return ''
   }
 }

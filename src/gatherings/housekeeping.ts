@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises'
+import { access, readdir, rm } from 'node:fs/promises'
 
 import type { Logger } from '../logger.js'
 import type { GatheringStore } from '../storage/types.js'
@@ -45,6 +45,8 @@ export class Housekeeping {
   async recover (): Promise<void> {
     await this.#recoverInterrupted()
     await this.#reconcileDirectories()
+    // One stat per archive: in the background, so that start-up stays fast with many records.
+    this.#o.track(this.#markVanishedArchives())
   }
 
   /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
@@ -126,6 +128,22 @@ export class Housekeeping {
       if (g !== undefined && g.status !== 'new' && g.status !== 'inprogress' && g.archiveName === '' &&
         await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) {
         this.#o.track(this.#packLeftovers(id))
+      }
+    }
+  }
+
+  /**
+   * Records whose archive file is gone (deleted by hand, a restored backup of
+   * the database, a lost volume) are marked expired, saying so, instead of
+   * offering a download that cannot be served.
+   */
+  async #markVanishedArchives (): Promise<void> {
+    for (const id of this.#o.store.idsWithArchive()) {
+      if (this.#o.signal.aborted) return
+      if (await access(this.#o.paths.archive(id)).then(() => true, () => false)) continue
+      // Only if the record still names it: retention or a delete may have got there first.
+      if (this.#o.store.expireArchive(id, this.#o.now(), 'found missing at start-up (its file was removed outside the service)')) {
+        this.#o.logger.warn({ id }, 'The archive file of this gathering is missing; marked expired.')
       }
     }
   }

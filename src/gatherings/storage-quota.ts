@@ -59,7 +59,7 @@ export class StorageQuota {
     const id = this.#o.store.oldestArchived(exclude)
     if (id === undefined) return false
     // Record first: nobody is offered a file that is about to go (open downloads finish on their handle).
-    this.#o.store.expireArchive(id, this.#o.now())
+    this.#o.store.expireArchive(id, this.#o.now(), `deleted to make room (${reason})`)
     await rm(this.#o.paths.archive(id), { force: true })
     this.#o.logger.info({ id, reason }, `Archive expired to stay within ${reason}.`)
     return true

@@ -56,8 +56,10 @@ export interface Gathering {
   finishedAt: string | null
   /** Who created it (the TokenReview username; empty when AUTH_MODE=none). */
   createdBy: string
-  /** When its archive was deleted to stay within MAX_STORAGE. */
+  /** When its archive was deleted (MAX_STORAGE, MIN_FREE_SPACE) or found missing. */
   expiredAt: string | null
+  /** Why, e.g. "deleted to make room (MAX_STORAGE)"; empty on records from before it was kept. */
+  expiredReason: string
 }
 
 /** What a finished run leaves behind, written to the store in one step. */

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import type { TSchema } from '@sinclair/typebox'
+import type { TSchema } from '../schemas/builder.js'
 
 import { GatheringError } from '../gatherings/errors.js'
 import { CreateGatheringBodySchema } from '../schemas/gathering.js'

@@ -1,5 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type, type TypedPlugin } from '../schemas/builder.js'
 
 import type { ServiceMetrics } from '../observability/metrics.js'
 import { nonJson } from './must-gather.js'
@@ -13,7 +12,7 @@ export interface HealthRoutesOptions {
 const Check = Type.Object({ ok: Type.Boolean(), message: Type.String() })
 const ReadinessSchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
-  checks: Type.Record(Type.String(), Check),
+  checks: Type.Record(Check),
   error: Type.Optional(Type.String())
 }, {
   examples: [{
@@ -29,7 +28,7 @@ const ReadinessSchema = Type.Object({
 })
 
 /** Unauthenticated: probes and scrapes come from the platform, not from users. */
-export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics }) => {
+export const healthRoutes: TypedPlugin<HealthRoutesOptions> = async (app, { readiness, metrics }) => {
   app.get('/healthz', {
     schema: {
       tags: ['operations'],

@@ -1,8 +1,7 @@
 import { open } from 'node:fs/promises'
 
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import { Type, type TypedPlugin } from '../schemas/builder.js'
 
 import { ArchiveNotFoundError, GatheringNotFoundError, RequestNotAllowedError, ValidationError } from '../gatherings/errors.js'
 import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'
@@ -53,7 +52,7 @@ declare module 'fastify' {
 }
 
 /** POST/GET/DELETE /must-gather… — the predecessor's API, plus `/output`. */
-export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions> = async (app, opts) => {
+export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app, opts) => {
   const { store, runner, paths } = opts
   app.decorateRequest('auditId', undefined)
 
@@ -169,8 +168,6 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   app.route({
     method: ['GET', 'HEAD'],
     url: '/must-gather/:id/data',
-    // Already gzip; compressing again would also break Content-Length and ranges.
-    compress: false,
     schema: {
       tags: ['must-gather'],
       summary: 'Download the archive (.tar.gz)',
@@ -196,8 +193,6 @@ export const mustGatherRoutes: FastifyPluginAsyncTypebox<MustGatherRoutesOptions
   })
 
   app.get('/must-gather/:id/output', {
-    // Followers stream for as long as the run lasts: compression would hold lines back.
-    compress: false,
     schema: {
       tags: ['must-gather'],
       summary: 'Everything oc printed (stdout and stderr, in order)',
@@ -277,7 +272,7 @@ function tailOf (text: string, limit: number): string {
 }
 
 function reasonForNoArchive (g: Gathering): string {
-  if (g.expiredAt !== null) return `its archive was deleted at ${g.expiredAt} to make room (MAX_STORAGE / MIN_FREE_SPACE)`
+  if (g.expiredAt !== null) return `its archive was ${g.expiredReason !== '' ? g.expiredReason : 'deleted to make room (MAX_STORAGE / MIN_FREE_SPACE)'} at ${g.expiredAt}`
   switch (g.status) {
     case 'new': return 'it is still queued'
     case 'inprogress': return 'it is still running'

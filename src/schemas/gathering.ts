@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { type Static, type TSchema, Type } from './builder.js'
 
 import { PHASES } from '../gatherings/phase.js'
 import { GATHERING_STATUSES } from '../gatherings/types.js'
@@ -98,7 +98,7 @@ export const GatheringResponseSchema = Type.Object({
   'started-at': Type.Union([timestamp, Type.Null()]),
   'finished-at': Type.Union([timestamp, Type.Null()]),
   'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' }),
-  expired: Type.Boolean({ description: 'The archive was deleted to stay within MAX_STORAGE (or to keep MIN_FREE_SPACE); the record stays' }),
+  expired: Type.Boolean({ description: 'The archive is gone: deleted to stay within MAX_STORAGE or keep MIN_FREE_SPACE, or its file was found missing at start-up. The record stays; GET /must-gather/{id}/data says which' }),
   phase: Type.Union(PHASES.map((p) => Type.Literal(p)), {
     description: 'Read off oc\'s output: queued → starting → namespace-created → pod-created → gathering → downloading → cleaning-up → packing → done (or failed)'
   }),

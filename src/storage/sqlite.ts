@@ -32,7 +32,9 @@ const MIGRATIONS = [
   `ALTER TABLE gatherings ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
    CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`,
   // When the archive was deleted to stay within MAX_STORAGE (the record stays).
-  'ALTER TABLE gatherings ADD COLUMN expired_at TEXT'
+  'ALTER TABLE gatherings ADD COLUMN expired_at TEXT',
+  // Why the archive is gone: deleted for room, or found missing at start-up.
+  'ALTER TABLE gatherings ADD COLUMN expired_reason TEXT NOT NULL DEFAULT \'\''
 ]
 
 interface Row {
@@ -52,10 +54,11 @@ interface Row {
   finished_at: string | null
   created_by: string
   expired_at: string | null
+  expired_reason: string
 }
 
 const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at`
+  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason`
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
@@ -185,10 +188,15 @@ export class SqliteGatheringStore implements GatheringStore {
     ).pluck().get(...exclude) as number | undefined
   }
 
-  expireArchive (id: number, at: string): void {
-    this.#db.prepare(
-      'UPDATE gatherings SET archive_name = \'\', archive_size = 0, archive_sha256 = \'\', expired_at = ?, updated_at = ? WHERE id = ?'
-    ).run(at, at, id)
+  expireArchive (id: number, at: string, reason: string): boolean {
+    return this.#db.prepare(
+      `UPDATE gatherings SET archive_name = '', archive_size = 0, archive_sha256 = '', expired_at = ?, expired_reason = ?, updated_at = ?
+       WHERE id = ? AND archive_name != ''`
+    ).run(at, reason, at, id).changes > 0
+  }
+
+  idsWithArchive (): number[] {
+    return this.#db.prepare('SELECT id FROM gatherings WHERE archive_name != \'\' ORDER BY id').pluck().all() as number[]
   }
 
   ping (): void {
@@ -239,6 +247,7 @@ function toGathering (row: Row): Gathering {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     createdBy: row.created_by,
-    expiredAt: row.expired_at
+    expiredAt: row.expired_at,
+    expiredReason: row.expired_reason
   }
 }

@@ -59,8 +59,13 @@ export interface GatheringStore {
   delete (id: number): boolean
   /** The finished gathering with an archive that finished first, leaving out `exclude`. */
   oldestArchived (exclude: number[]): number | undefined
-  /** Forget the archive (its file is being deleted) and mark the record expired. */
-  expireArchive (id: number, at: string): void
+  /**
+   * Forget the archive (its file is being deleted, or is gone) and mark the
+   * record expired, saying why. False when it had no archive (any more).
+   */
+  expireArchive (id: number, at: string, reason: string): boolean
+  /** Gatherings whose record names an archive file. */
+  idsWithArchive (): number[]
   /** Throws when the database cannot be read. */
   ping (): void
   /** Bytes of all archives on record. */

@@ -177,15 +177,27 @@ describe('cheap polling', () => {
     await waitForFinish(service, body.id)
   })
 
-  it('compresses JSON for clients that accept gzip', async () => {
+  it('compresses JSON for clients that accept gzip, and only for them', async () => {
     const { request } = await import('node:http')
-    const encoding = await new Promise<string | undefined>((resolve, reject) => {
-      request(`${service.url}/must-gather`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
-        res.resume()
-        resolve(res.headers['content-encoding'])
+    const { gunzipSync } = await import('node:zlib')
+    const get = (acceptEncoding: string | undefined) => new Promise<{ headers: Record<string, unknown>, body: Buffer }>((resolve, reject) => {
+      request(`${service.url}/must-gather`, { headers: acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }))
       }).on('error', reject).end()
     })
-    assert.equal(encoding, 'gzip')
+    // Enough records that the list is over the 1 KiB threshold.
+    for (let i = 0; i < 3; i++) await waitForFinish(service, (await service.post({ 'custom-name': `gzip-${i}` })).body.id)
+    const plain = await get(undefined)
+    const gzipped = await get('br;q=1.0, gzip;q=0.8')
+    const refused = await get('gzip;q=0, identity')
+    assert.equal(plain.headers['content-encoding'], undefined)
+    assert.equal(refused.headers['content-encoding'], undefined)
+    assert.equal(gzipped.headers['content-encoding'], 'gzip')
+    assert.equal(gzipped.headers.vary, 'Accept-Encoding')
+    assert.ok(gzipped.body.length < plain.body.length / 2, `${gzipped.body.length} gzip bytes vs ${plain.body.length} plain`)
+    assert.deepEqual(JSON.parse(gunzipSync(gzipped.body).toString()), JSON.parse(plain.body.toString()))
   })
 })
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 
@@ -100,5 +100,32 @@ describe('restart recovery', () => {
     assert.equal(packed['finished-at'], record['finished-at'])
     assert.equal((await next.fetch(`/must-gather/${running}/data`)).status, 200)
     assert.equal(existsSync(join(next.dataDir, String(running), `must-gather.local.${running}`)), false)
+  })
+
+  it('a record whose archive file vanished while the service was down is marked expired, saying so', async () => {
+    const dir = services[0]?.dir as string
+    const service = await startService({ dir })
+    services.push(service)
+    const kept = (await service.post({ 'custom-name': 'kept' })).body.id
+    const lost = (await service.post({ 'custom-name': 'lost' })).body.id
+    for (const id of [kept, lost]) assert.equal((await waitForFinish(service, id)).status, 'completed')
+    assert.equal(await service.stop(), 0)
+    rmSync(join(service.dataDir, String(lost), 'archive.tar.gz'))
+    assert.equal(existsSync(join(service.dataDir, String(lost))), true)
+
+    const next = await startService({ dir })
+    services.push(next)
+    const marked = await waitFor(async () => {
+      const g = (await next.json(`/must-gather/${lost}`)).body
+      return g.expired === true ? g : undefined
+    }, 'the record to be marked')
+    assert.equal(marked.status, 'completed', 'the status stays')
+    assert.equal(marked['archive-name'], '')
+    const data = await next.json(`/must-gather/${lost}/data`)
+    assert.equal(data.status, 404)
+    assert.match(data.body.error, /found missing at start-up/)
+    const other = (await next.json(`/must-gather/${kept}`)).body
+    assert.equal(other.expired, false)
+    assert.equal((await next.fetch(`/must-gather/${kept}/data`, { method: 'HEAD' })).status, 200)
   })
 })

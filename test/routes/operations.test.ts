@@ -89,10 +89,24 @@ describe('the API description (/openapi.json)', () => {
     await check('GET', '/metrics', '/metrics')
   })
 
-  it('serves a browsable reference at /docs', async () => {
+  it('serves a browsable reference at /docs, with every file the page loads', async () => {
     const response = await fetch(`${url}/docs`)
     assert.equal(response.status, 200)
-    assert.match(await response.text(), /swagger/i)
+    const page = await response.text()
+    assert.match(page, /swagger/i)
+    const assets = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '')
+    assert.ok(assets.length >= 4, assets.join(', '))
+    for (const asset of assets) {
+      const file = await fetch(`${url}${asset}`)
+      assert.equal(file.status, 200, asset)
+      assert.match(file.headers.get('content-type') ?? '', /^(text\/(css|javascript)|image\/png)/, asset)
+      assert.ok((await file.arrayBuffer()).byteLength > 0, asset)
+    }
+    // The init script points the UI at the document.
+    assert.match(await (await fetch(`${url}/docs/static/init.js`)).text(), /\/openapi\.json/)
+    for (const bad of ['__proto__', 'constructor', 'index.js', '..%2Fpackage.json', 'swagger-ui.css.map']) {
+      assert.equal((await fetch(`${url}/docs/static/${bad}`)).status, 404, bad)
+    }
   })
 })
 

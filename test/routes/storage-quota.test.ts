@@ -29,7 +29,7 @@ describe('MAX_STORAGE', () => {
     assert.equal(existsSync(join(service.dataDir, String(ids[0]), 'archive.tar.gz')), false, 'its file is gone')
     const data = await service.json(`/must-gather/${ids[0]}/data`)
     assert.equal(data.status, 404)
-    assert.match(data.body.error, /deleted .* to make room/)
+    assert.match(data.body.error, /deleted to make room \(MAX_STORAGE\) at \d{4}-/)
     for (const g of newer) {
       assert.equal(g.expired, false)
       assert.notEqual(g['archive-name'], '')
