@@ -57,8 +57,13 @@ export class TokenAuthorizer {
     } catch (error) {
       const timedOut = signal.aborted
       // Only the status code is logged: a TokenReview error can echo the request, token included.
-      const statusCode = (error as { code?: unknown }).code
-      this.#o.logger.warn({ timedOut, statusCode: typeof statusCode === 'number' ? statusCode : undefined }, 'Kubernetes API server did not answer a review.')
+      const code = (error as { code?: unknown }).code
+      this.#o.logger.warn({
+        timedOut,
+        statusCode: typeof code === 'number' ? code : undefined,
+        // A system error's code (ECONNREFUSED, CERT_HAS_EXPIRED, ...) says as much and holds no request data.
+        errorCode: typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code) ? code : undefined
+      }, 'Kubernetes API server did not answer a review.')
       return {
         outcome: 'unavailable',
         reason: timedOut

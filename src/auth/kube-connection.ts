@@ -36,15 +36,20 @@ export function inClusterConnection (env: NodeJS.ProcessEnv, { dir = SERVICE_ACC
     throw new Error('KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (not running in a pod)')
   }
   const tokenPath = join(dir, 'token')
-  const ca = readFileSync(join(dir, 'ca.crt'), 'utf8')
+  const caPath = join(dir, 'ca.crt')
+  let ca = readFileSync(caPath, 'utf8')
   let token = readFileSync(tokenPath, 'utf8').trim()
   let readAt = Date.now()
+  const endpoint: ClusterEndpoint = { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, caData: ca, skipTlsVerify: false }
   return {
-    endpoint: { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, caData: ca, skipTlsVerify: false },
+    endpoint,
     requestOptions: async () => {
       if (Date.now() - readAt >= tokenRereadMs) {
-        // A failed re-read keeps the last token: the API server will say if it has expired.
-        token = (await readFile(tokenPath, 'utf8').catch(() => token)).trim()
+        // The token and the CA bundle both rotate. A failed or empty read (a file
+        // being replaced) keeps the last value: the API server will say if it is stale.
+        token = await readFile(tokenPath, 'utf8').then((t) => t.trim() || token, () => token)
+        ca = await readFile(caPath, 'utf8').then((c) => c.trim() !== '' ? c : ca, () => ca)
+        endpoint.caData = ca
         readAt = Date.now()
       }
       return { ca, headers: { Authorization: `Bearer ${token}` } }

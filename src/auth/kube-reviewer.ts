@@ -85,7 +85,8 @@ export class KubeAccessReviewer implements AccessReviewer {
           const status = res.statusCode ?? 0
           const text = Buffer.concat(chunks).toString('utf8')
           if (status < 200 || status > 299) {
-            reject(new Error(`the API server answered ${path} with HTTP ${status}${statusMessage(text)}`))
+            // `code` is what the authorizer logs: a 401 (the service's token) or 403 (its RBAC) tells the operator what to fix.
+            reject(Object.assign(new Error(`the API server answered ${path} with HTTP ${status}${statusMessage(text)}`), { code: status }))
             return
           }
           try {

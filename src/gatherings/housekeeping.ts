@@ -138,9 +138,24 @@ export class Housekeeping {
    * offering a download that cannot be served.
    */
   async #markVanishedArchives (): Promise<void> {
-    for (const id of this.#o.store.idsWithArchive()) {
+    const ids = this.#o.store.idsWithArchive()
+    if (ids.length === 0) return
+    // Archives on record and not one gathering directory: a volume not mounted or a wrong
+    // DATA_DIR, not lost files. Marking would erase every record's archive for good.
+    const directories = (await readdir(this.#o.paths.root)).filter((name) => this.#o.paths.idOf(name) !== undefined)
+    if (directories.length === 0) {
+      this.#o.logger.error({ archives: ids.length, dataDir: this.#o.paths.root },
+        'The data directory holds none of the archives on record; is the volume mounted? Records are left as they are.')
+      return
+    }
+    for (const id of ids) {
       if (this.#o.signal.aborted) return
-      if (await access(this.#o.paths.archive(id)).then(() => true, () => false)) continue
+      const missing = await access(this.#o.paths.archive(id)).then(() => false, (error: NodeJS.ErrnoException) => {
+        // Only "no such file" is an answer; EACCES or EIO on a sick volume is not.
+        if (error.code !== 'ENOENT') this.#o.logger.warn({ id, code: error.code }, 'Cannot check the archive file of a gathering.')
+        return error.code === 'ENOENT'
+      })
+      if (!missing) continue
       // Only if the record still names it: retention or a delete may have got there first.
       if (this.#o.store.expireArchive(id, this.#o.now(), 'found missing at start-up (its file was removed outside the service)')) {
         this.#o.logger.warn({ id }, 'The archive file of this gathering is missing; marked expired.')

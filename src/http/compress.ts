@@ -15,8 +15,8 @@ export function installCompression (app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
     if (Buffer.byteLength(payload) < MIN_BYTES || reply.hasHeader('content-encoding')) return payload
-    // Caches must keep the gzip and plain forms apart.
-    reply.header('Vary', 'Accept-Encoding')
+    // Caches must keep the gzip and plain forms apart (added to CORS's Vary: Origin, not replacing it).
+    reply.header('Vary', withVary(reply.getHeader('vary'), 'Accept-Encoding'))
     if (!acceptsGzip(request.headers['accept-encoding'])) return payload
     reply.header('Content-Encoding', 'gzip')
     reply.removeHeader('content-length')
@@ -24,13 +24,23 @@ export function installCompression (app: FastifyInstance): void {
   })
 }
 
-/** `gzip`, `x-gzip` or `*` in Accept-Encoding, unless given `q=0`. */
+/** Whether Accept-Encoding allows gzip: a `gzip` (or `x-gzip`) entry decides by its q; otherwise `*` does. */
 export function acceptsGzip (header: string | undefined): boolean {
   if (header === undefined) return false
-  return header.split(',').some((entry) => {
+  let wildcard: boolean | undefined
+  for (const entry of header.split(',')) {
     const [coding = '', ...params] = entry.split(';').map((part) => part.trim().toLowerCase())
-    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') return false
     const q = params.find((p) => p.startsWith('q='))
-    return q === undefined || Number(q.slice(2)) > 0
-  })
+    const allowed = q === undefined || Number(q.slice(2)) > 0
+    if (coding === 'gzip' || coding === 'x-gzip') return allowed
+    if (coding === '*') wildcard = allowed
+  }
+  return wildcard ?? false
+}
+
+/** A Vary value with `field` added once. */
+function withVary (current: unknown, field: string): string {
+  const fields = typeof current === 'string' ? current.split(',').map((f) => f.trim()).filter((f) => f !== '') : []
+  if (!fields.some((f) => f.toLowerCase() === field.toLowerCase() || f === '*')) fields.push(field)
+  return fields.join(', ')
 }

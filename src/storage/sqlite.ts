@@ -169,11 +169,24 @@ export class SqliteGatheringStore implements GatheringStore {
 
   finish (id: number, result: GatheringResult, at: string): void {
     this.#db.prepare(
-      `UPDATE gatherings SET status = ?, error_message = ?, archive_name = ?, archive_size = ?, archive_sha256 = ?,
-         output_tail = ?, output_size = ?, finished_at = ?, updated_at = ?, pid = NULL, pid_start = NULL
-       WHERE id = ?`
-    ).run(result.status, result.errorMessage, result.archiveName, result.archiveSize, result.archiveSha256,
-      result.outputTail, result.outputSize, at, at, id)
+      `UPDATE gatherings SET status = @status, error_message = @errorMessage, archive_name = @archiveName,
+         archive_size = @archiveSize, archive_sha256 = @archiveSha256, output_tail = @outputTail, output_size = @outputSize,
+         finished_at = @at, updated_at = @at, pid = NULL, pid_start = NULL,
+         -- A new archive (leftovers packed after the old one vanished) ends an earlier expiry.
+         expired_at = CASE WHEN @archiveName != '' THEN NULL ELSE expired_at END,
+         expired_reason = CASE WHEN @archiveName != '' THEN '' ELSE expired_reason END
+       WHERE id = @id`
+    ).run({
+      status: result.status,
+      errorMessage: result.errorMessage,
+      archiveName: result.archiveName,
+      archiveSize: result.archiveSize,
+      archiveSha256: result.archiveSha256,
+      outputTail: result.outputTail,
+      outputSize: result.outputSize,
+      at,
+      id
+    })
   }
 
   delete (id: number): boolean {

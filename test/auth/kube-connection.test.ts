@@ -52,11 +52,32 @@ describe('the in-cluster connection (service account)', () => {
     writeFileSync(join(dir, 'token'), 'sha256~expired-service-token')
     await assert.rejects(reviewer.reviewToken('sha256~alice', AbortSignal.timeout(5000)), (error: Error) => {
       assert.match(error.message, /HTTP 401/)
+      assert.equal((error as Error & { code?: unknown }).code, 401, 'the status, for the log')
       assert.doesNotMatch(error.message, /alice|expired-service-token/)
       return true
     })
     writeFileSync(join(dir, 'token'), SERVICE_TOKEN)
     assert.equal((await reviewer.reviewToken('sha256~alice', AbortSignal.timeout(5000)))?.username, 'alice')
+  })
+
+  it('re-reads a rotated CA bundle, and keeps the last one while the file is being replaced', async () => {
+    const rotating = mkdtempSync(join(tmpdir(), 'mgs-sa-rotate-'))
+    try {
+      const { makeCertificate } = await import('../helpers/tls.js')
+      writeFileSync(join(rotating, 'token'), SERVICE_TOKEN)
+      writeFileSync(join(rotating, 'ca.crt'), (await makeCertificate()).cert)
+      const connection = inClusterConnection(env, { dir: rotating, tokenRereadMs: 0 })
+      const reviewer = new KubeAccessReviewer(connection)
+      await assert.rejects(reviewer.reviewToken('sha256~alice', AbortSignal.timeout(5000)), /certificate|self.signed/i)
+      writeFileSync(join(rotating, 'ca.crt'), api.pem?.cert ?? '')
+      assert.equal((await reviewer.reviewToken('sha256~alice', AbortSignal.timeout(5000)))?.username, 'alice')
+      assert.equal(connection.endpoint.caData, api.pem?.cert, 'oc\'s kubeconfigs get the new CA too')
+      writeFileSync(join(rotating, 'ca.crt'), '')
+      writeFileSync(join(rotating, 'token'), '')
+      assert.equal((await reviewer.reviewToken('sha256~alice', AbortSignal.timeout(5000)))?.username, 'alice')
+    } finally {
+      removeDir(rotating)
+    }
   })
 
   it('does not trust another CA', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 
@@ -112,6 +112,16 @@ describe('restart recovery', () => {
     assert.equal(await service.stop(), 0)
     rmSync(join(service.dataDir, String(lost), 'archive.tar.gz'))
     assert.equal(existsSync(join(service.dataDir, String(lost))), true)
+
+    // A data volume that is not mounted (an empty DATA_DIR) is not taken for lost files.
+    renameSync(service.dataDir, `${service.dataDir}.aside`)
+    const unmounted = await startService({ dir })
+    services.push(unmounted)
+    await waitFor(() => /is the volume mounted/.test(unmounted.logs()), 'the warning')
+    assert.equal((await unmounted.json(`/must-gather/${kept}`)).body.expired, false)
+    assert.equal(await unmounted.stop(), 0)
+    rmSync(service.dataDir, { recursive: true, force: true })
+    renameSync(`${service.dataDir}.aside`, service.dataDir)
 
     const next = await startService({ dir })
     services.push(next)

@@ -79,4 +79,22 @@ describe('SqliteGatheringStore', () => {
     assert.ok(store.insert({ customName: '', options, createdAt: at(2), createdBy: '' }).id > first.id)
     store.close()
   })
+
+  it('expires an archive once, with its reason; a new archive ends the expiry', () => {
+    const store = new SqliteGatheringStore(':memory:')
+    const g = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })
+    const archived = { status: 'completed' as const, errorMessage: '', archiveName: 'a.tar.gz', archiveSize: 10, archiveSha256: 'ab', outputTail: '', outputSize: 0 }
+    store.finish(g.id, archived, at(2))
+    assert.deepEqual(store.idsWithArchive(), [g.id])
+    assert.equal(store.expireArchive(g.id, at(3), 'found missing at start-up'), true)
+    assert.equal(store.expireArchive(g.id, at(4), 'deleted to make room (MAX_STORAGE)'), false, 'no archive left to expire')
+    const expired = store.get(g.id)
+    assert.deepEqual([expired?.archiveName, expired?.archiveSize, expired?.expiredAt, expired?.expiredReason], ['', 0, at(3), 'found missing at start-up'])
+    assert.equal(expired?.status, 'completed')
+    assert.deepEqual(store.idsWithArchive(), [])
+    store.finish(g.id, archived, at(5))
+    const repacked = store.get(g.id)
+    assert.deepEqual([repacked?.archiveName, repacked?.expiredAt, repacked?.expiredReason], ['a.tar.gz', null, ''])
+    store.close()
+  })
 })
