@@ -169,7 +169,11 @@ export async function runMustGather (opts, out, clock, usingLine) {
       }
     })
     const timestampFile = join(opts.destDir, 'timestamp')
-    appendFileSync(timestampFile, clock.goString() + '\n')
+    try {
+      appendFileSync(timestampFile, clock.goString() + '\n')
+    } catch (e) {
+      errs.push(fsError(e))
+    }
     let next = 0
     const worker = async () => {
       while (next < jobs.length) {
@@ -179,8 +183,13 @@ export async function runMustGather (opts, out, clock, usingLine) {
       }
     }
     await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker))
-    writeEventFilter(opts.destDir)
-    appendFileSync(timestampFile, clock.goString() + '\n')
+    // A full disk fails these writes like any other: an `error:` line and exit 1, never a crash.
+    try {
+      writeEventFilter(opts.destDir)
+      appendFileSync(timestampFile, clock.goString() + '\n')
+    } catch (e) {
+      errs.push(fsError(e))
+    }
     gathered = true
   }
 
@@ -211,13 +220,19 @@ export async function runMustGather (opts, out, clock, usingLine) {
     errLine('Falling back to `oc adm inspect namespace/openshift-cluster-version` to collect basic cluster named resources.')
     out.out(MAIN_PREFIX, 'Gathering data for ns/openshift-cluster-version...')
     out.out(MAIN_PREFIX, `Wrote inspect data to ${inspectDir}.`)
-    if (!gathered) writeEventFilter(opts.destDir)
+    if (!gathered) {
+      try { writeEventFilter(opts.destDir) } catch { /* reported with the inspect error above */ }
+    }
   }
 
   out.raw('')
   out.raw('Reprinting Cluster State:')
   for (const line of summaryLines()) out.raw(line)
-  out.closeLog()
+  try {
+    out.closeLog()
+  } catch (e) {
+    errs.push(fsError(e))
+  }
 
   if (errs.length > 0) {
     errLine(`error: ${aggregate(errs)}`)

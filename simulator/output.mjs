@@ -112,6 +112,8 @@ export class Output {
     /** @type {string[]} */
     this.logParts = []
     this.logLen = 0
+    /** @type {unknown} the first failed write to must-gather.logs */
+    this.logError = undefined
     /** @type {(() => void)[]} */
     this.drainWaiters = []
     stdout.on('error', () => {
@@ -172,9 +174,15 @@ export class Output {
 
   flushLog () {
     if (this.logFd === null || this.logParts.length === 0) return
-    writeSync(this.logFd, this.logParts.join(''))
+    const text = this.logParts.join('')
     this.logParts = []
     this.logLen = 0
+    // A failed write (a full disk) is reported by closeLog, not thrown from whichever line hit it.
+    try {
+      writeSync(this.logFd, text)
+    } catch (e) {
+      this.logError ??= e
+    }
   }
 
   closeLog () {
@@ -182,6 +190,9 @@ export class Output {
     this.flushLog()
     closeSync(this.logFd)
     this.logFd = null
+    const error = this.logError
+    this.logError = undefined
+    if (error !== undefined) throw error
   }
 
   /**

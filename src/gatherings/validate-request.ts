@@ -27,6 +27,16 @@ export interface ValidatedRequest {
 // and a NUL cannot be passed in an argument at all.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/
+// Nor has a lone UTF-16 surrogate (JSON allows "\ud800"): an argument and the database hold UTF-8,
+// where it would silently become U+FFFD, so oc would get another value than the one checked.
+const LONE_SURROGATE = /\p{Cs}/u
+
+/** Why a text value cannot be used at all, or undefined. */
+function textError (field: string, value: string): string | undefined {
+  if (CONTROL.test(value)) return `${field} must not contain control characters`
+  if (LONE_SURROGATE.test(value)) return `${field} must be valid Unicode text (it holds a lone surrogate)`
+  return undefined
+}
 
 /**
  * Checks a request body (already shape-checked by the schema) the way `oc adm
@@ -39,14 +49,18 @@ export function validateRequest (body: CreateGatheringBody | undefined | null, d
     const value = b[field]
     if (value === undefined || value === null) return ''
     if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`)
-    if (CONTROL.test(value)) throw new ValidationError(field, `${field} must not contain control characters`)
+    const error = textError(field, value)
+    if (error !== undefined) throw new ValidationError(field, error)
     return value
   }
   const list = (field: 'image' | 'image-stream' | 'command', splitCommas: boolean): string[] => {
     const value = b[field]
     if (value === undefined || value === null) return []
     const items = typeof value === 'string' ? (splitCommas ? value.split(',') : [value]) : value
-    if (items.some((item) => CONTROL.test(item))) throw new ValidationError(field, `${field} must not contain control characters`)
+    for (const item of items) {
+      const error = textError(field, item)
+      if (error !== undefined) throw new ValidationError(field, error)
+    }
     return splitCommas ? items.map((i) => i.trim()).filter((i) => i !== '') : items.filter((i) => i !== '')
   }
   const bool = (field: 'all-images' | 'host-network' | 'keep'): boolean => b[field] === true

@@ -106,7 +106,10 @@ describe('validateRequest', () => {
       ['server with credentials', { server: 'https://user:pw@api.example.com' }, 'server', /without credentials/],
       ['custom-name with a newline', { 'custom-name': 'a\nb' }, 'custom-name', /control characters/],
       ['command with a NUL byte', { command: ['a\u0000b'] }, 'command', /control characters/],
-      ['source-dir with a control character', { 'source-dir': '/must-gather/\u0007' }, 'source-dir', /control characters/]
+      ['source-dir with a control character', { 'source-dir': '/must-gather/\u0007' }, 'source-dir', /control characters/],
+      // JSON can carry a lone surrogate; as an argument (UTF-8) it would become U+FFFD: found by the reliability fuzz test.
+      ['command with a lone surrogate', { command: ['a\ud800b'] }, 'command', 'command must be valid Unicode text (it holds a lone surrogate)'],
+      ['custom-name with a lone surrogate', { 'custom-name': '\udc00' }, 'custom-name', /lone surrogate/]
     ]
     for (const [name, body, field, message] of cases) {
       it(name, () => rejects(body, field, message))
