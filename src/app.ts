@@ -67,7 +67,10 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     logger,
     // HTTPS when API_TLS_* are set; then plain HTTP is not served at all.
     serverFactory: (handler) => {
-      const server = (tls !== undefined ? createHttpsServer(tls, handler) : createHttpServer(handler)) as HttpServer
+      // Node enforces headersTimeout only when it checks connections (every 30 s by default):
+      // check every second, or a slowloris client keeps its connection for up to 40 s.
+      const checking = { connectionsCheckingInterval: 1000 }
+      const server = (tls !== undefined ? createHttpsServer({ ...tls, ...checking }, handler) : createHttpServer(checking, handler)) as HttpServer
       // Fastify does not apply its timeout options to a factory's server: set them here.
       // Slow or stalled clients (slowloris) lose their connection; downloads may take as long as they need.
       server.headersTimeout = 10_000

@@ -6,7 +6,7 @@ import { type ArchiveFile, hashFile, hasAnyFile, packDirectory } from './archive
 import { removeTree } from './fs-tools.js'
 import { readFileTail } from './output-log.js'
 import { archiveFileName, type GatheringPaths } from './paths.js'
-import { isStillRunning, signalGroup, stopGroup } from './process-group.js'
+import { isStillRunning, processesWorkingIn, signalGroup, stopGroup } from './process-group.js'
 import { failure } from './result.js'
 import type { Gathering, GatheringResult } from './types.js'
 
@@ -16,6 +16,8 @@ export interface HousekeepingOptions {
   logger: Logger
   /** Between SIGTERM and SIGKILL for an orphaned oc. */
   cancelGraceMs: number
+  /** KEEP_GATHERED_FILES: unpacked files stay next to the archive. */
+  keepGatheredFiles: boolean
   outputTailLimit: number
   /** Aborts packing when the service shuts down. */
   signal: AbortSignal
@@ -53,10 +55,15 @@ export class Housekeeping {
   async #recoverInterrupted (): Promise<void> {
     for (const id of this.#o.store.idsByStatus('inprogress')) {
       const recorded = this.#o.store.runProcess(id)
-      if (recorded !== null && await isStillRunning(recorded)) {
-        this.#o.logger.warn({ id, pid: recorded.pid }, 'Stopping oc left running by a previous service process.')
-        this.#o.track(stopGroup(recorded.pid, this.#o.cancelGraceMs, () => isStillRunning(recorded))
-          .then(() => signalGroup(recorded.pid, 'SIGKILL')))
+      // The pid is recorded just after spawning; a kill in between leaves only the
+      // working directory (each run's own) to find its oc by.
+      const orphans = recorded !== null && await isStillRunning(recorded)
+        ? [recorded]
+        : await processesWorkingIn(this.#o.paths.dir(id))
+      for (const orphan of orphans) {
+        this.#o.logger.warn({ id, pid: orphan.pid }, 'Stopping oc left running by a previous service process.')
+        this.#o.track(stopGroup(orphan.pid, this.#o.cancelGraceMs, () => isStillRunning(orphan))
+          .then(() => signalGroup(orphan.pid, 'SIGKILL')))
       }
       await rm(this.#o.paths.partialArchive(id), { force: true })
       const archive = await existingArchive(this.#o.paths.archive(id))
@@ -125,10 +132,11 @@ export class Housekeeping {
         continue
       }
       const g = this.#o.store.get(id)
-      if (g !== undefined && g.status !== 'new' && g.status !== 'inprogress' && g.archiveName === '' &&
-        await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) {
-        this.#o.track(this.#packLeftovers(id))
-      }
+      if (g === undefined || g.status === 'new' || g.status === 'inprogress') continue
+      if (!await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) continue
+      if (g.archiveName === '') this.#o.track(this.#packLeftovers(id))
+      // Killed after the archive was in place but before its files were removed.
+      else if (!this.#o.keepGatheredFiles) this.#o.track(removeTree(this.#o.paths.destination(id)))
     }
   }
 

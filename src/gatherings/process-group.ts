@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile, readlink } from 'node:fs/promises'
 
 import type { RunProcess } from '../storage/types.js'
 
@@ -16,21 +16,43 @@ export function signalGroup (pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
-export async function processStartTicks (pid: number): Promise<string | undefined> {
+/** Fields 3 onwards of /proc/<pid>/stat (state, ppid, pgrp, ...), or undefined when it is gone. */
+async function statFields (pid: number | 'self'): Promise<string[] | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
     // The command name (field 2) is in parentheses and may hold spaces: split after it.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19]
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }
 }
 
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+export async function processStartTicks (pid: number): Promise<string | undefined> {
+  return (await statFields(pid))?.[19]
+}
+
 /** Whether the process recorded earlier is still the same one (not a reused pid). */
 export async function isStillRunning (recorded: RunProcess): Promise<boolean> {
   return (await processStartTicks(recorded.pid)) === recorded.startTicks
+}
+
+/**
+ * The process groups of live processes whose working directory is `dir`
+ * (each run works in its own), as their leaders: `oc`, or what it left behind.
+ */
+export async function processesWorkingIn (dir: string): Promise<RunProcess[]> {
+  const ownGroup = (await statFields('self'))?.[2]
+  const groups = new Map<number, RunProcess>()
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue
+    if (await readlink(`/proc/${entry}/cwd`).catch(() => undefined) !== dir) continue
+    const group = (await statFields(Number(entry)))?.[2]
+    if (group === undefined || group === ownGroup || groups.has(Number(group))) continue
+    // A leader that has exited has no start time: the group still gets its signals.
+    groups.set(Number(group), { pid: Number(group), startTicks: await processStartTicks(Number(group)) ?? 'exited' })
+  }
+  return [...groups.values()]
 }
 
 /** SIGTERM to the group, SIGKILL after `graceMs` if anything is left; resolves when it is gone. */

@@ -94,6 +94,7 @@ export class GatheringRunner {
       paths: options.paths,
       logger: this.#log,
       cancelGraceMs: options.cancelGraceMs,
+      keepGatheredFiles: options.keepGatheredFiles,
       outputTailLimit: options.outputTailLimit,
       signal: this.#shutdownSignal.signal,
       isActive: (id) => this.#active.has(id),
@@ -348,8 +349,13 @@ export class GatheringRunner {
         archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal })
       }
     } catch (error) {
-      const reason = signal.aborted ? 'the service was shutting down' : coerceError(error).message
-      return failure([runError, `packing the archive failed: ${reason}`].filter(Boolean).join('; '))
+      if (signal.aborted) return failure([runError, 'packing the archive failed: the service was shutting down'].filter(Boolean).join('; '))
+      // Unpacked files are never served: after a failed pack (a full disk, typically) they would only
+      // hold the space, and keep the final state from being written to a database on the same disk.
+      // (A shutdown keeps them instead: the next start packs them.)
+      const removed = this.#o.keepGatheredFiles ? '' : '; the gathered files were removed to free their space'
+      if (removed !== '') await removeTree(destination).catch((e: unknown) => this.#log.error({ id, err: e }, 'Removing the gathered files failed.'))
+      return failure([runError, `packing the archive failed: ${coerceError(error).message}${removed}`].filter(Boolean).join('; '))
     }
     if (archive !== undefined && !this.#o.keepGatheredFiles) {
       await removeTree(destination)
