@@ -1,0 +1,185 @@
+// @ts-check
+// 3. GET /must-gather/:id and 4. GET /must-gather, against the real service
+// (records in SQLite) and a minimal Fastify app serving the same JSON from memory.
+import { seededService, startJsonReference } from './fixtures.mjs'
+import { fmt, loadPair, met, mibText, PeakRss, rateText, removeTempDir, rssMiB, row, sleep } from './lib.mjs'
+
+/** Connections for the single-execution route (issue: 50). */
+const GET_CONNECTIONS = 50
+/** Lists are polled by UI tabs: fewer clients, much bigger answers. */
+const LIST_CONNECTIONS = 10
+const SECONDS = 5
+const PAGE = 50
+
+/**
+ * @param {string} url
+ * @returns {Promise<unknown>}
+ */
+async function json (url) {
+  const response = await fetch(url)
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status}`)
+  return response.json()
+}
+
+/**
+ * One GET, timed until its last byte has arrived.
+ * @param {string} url
+ */
+async function timedGet (url) {
+  const started = performance.now()
+  const response = await fetch(url)
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status}`)
+  const body = Buffer.from(await response.arrayBuffer())
+  return { seconds: (performance.now() - started) / 1000, body }
+}
+
+/** @param {PeakRss} peak */
+function rssText (peak) {
+  return mibText(peak.peak())
+}
+
+/**
+ * @param {import('./lib.mjs').Context} ctx
+ * @returns {Promise<import('./lib.mjs').Row[]>}
+ */
+export async function getBench (ctx) {
+  const { service, sampleId } = await ctx.main()
+  const path = `/must-gather/${sampleId}`
+  const body = await json(`${service.url}${path}`)
+  const reference = await startJsonReference({ [path]: body })
+  try {
+    const peak = new PeakRss(service.pid)
+    const options = { connections: GET_CONNECTIONS, duration: SECONDS }
+    const { a: svc, b: ref } = await loadPair({ url: `${service.url}${path}`, ...options }, { url: `${reference.url}${path}`, ...options })
+    const ratio = svc.rps / ref.rps
+    return [row({
+      group: 3,
+      bench: `3. GET /must-gather/:id, ${GET_CONNECTIONS} conn.`,
+      figure: rateText(svc),
+      reference: rateText(ref),
+      ratio: fmt(ratio, 2),
+      target: '≥ 0.5, p99 < 20 ms',
+      met: ratio >= 0.5 && svc.p99 < 20 && svc.errors === 0 ? 'yes' : `${ratio >= 0.5 ? 'ratio yes' : 'ratio NO'}, ${svc.p99 < 20 ? 'p99 yes' : 'p99 NO'}`,
+      rss: rssText(peak),
+      note: `a completed execution of the 1,000-record database (${fmt(JSON.stringify(body).length / 1000)} kB of JSON, most of it the 24 kB exec-output), ` +
+        `autocannon ${GET_CONNECTIONS} connections, ${SECONDS} s × 2 alternating rounds after a warm-up, best of each; reference: a minimal Fastify 5 app ` +
+        'returning the same JSON value from memory, in its own process'
+    })]
+  } finally {
+    await reference.stop()
+  }
+}
+
+/**
+ * @param {import('./lib.mjs').Context} ctx
+ * @returns {Promise<import('./lib.mjs').Row[]>}
+ */
+export async function listBench (ctx) {
+  const small = await ctx.main()
+  const full = '/must-gather'
+  const page = `/must-gather?limit=${PAGE}`
+  const options = { connections: LIST_CONNECTIONS, duration: SECONDS }
+
+  // 1,000 records: the whole list and a page, each against the same JSON from memory.
+  const smallFull = await json(`${small.service.url}${full}`)
+  const smallPage = await json(`${small.service.url}${page}`)
+  const reference = await startJsonReference({ '/full': smallFull, '/page': smallPage })
+  try {
+    let peak = new PeakRss(small.service.pid)
+    const { a: svc, b: ref } = await loadPair({ url: `${small.service.url}${full}`, ...options }, { url: `${reference.url}/full`, ...options })
+    ctx.report(row({
+      group: 4,
+      bench: '4. GET /must-gather, 1,000 records',
+      figure: rateText(svc),
+      reference: rateText(ref),
+      ratio: fmt(svc.rps / ref.rps, 2),
+      target: '≥ 500 req/s',
+      met: met(svc.rps >= 500 && svc.errors === 0),
+      rss: rssText(peak),
+      note: `the whole list (${fmt(JSON.stringify(smallFull).length / 1e6, 1)} MB of JSON), autocannon ${LIST_CONNECTIONS} connections (lists are polled by UI tabs), ` +
+        `${SECONDS} s × 2 alternating rounds, best of each; reference: the same JSON from memory (minimal Fastify). Records: copies of a real run's row ` +
+        '(24 kB output tail each), inserted into the database the service migrated, every one with its archive file'
+    }))
+    peak = new PeakRss(small.service.pid)
+    const { a: svcPage, b: refPage } = await loadPair({ url: `${small.service.url}${page}`, ...options }, { url: `${reference.url}/page`, ...options })
+    ctx.report(row({
+      group: 4,
+      bench: `4. GET /must-gather?limit=${PAGE}, 1,000 records`,
+      figure: rateText(svcPage),
+      reference: rateText(refPage),
+      ratio: fmt(svcPage.rps / refPage.rps, 2),
+      rss: rssText(peak),
+      note: `the newest ${PAGE} (${fmt(JSON.stringify(smallPage).length / 1000)} kB of JSON), same settings; reference: the same JSON from memory`
+    }))
+  } finally {
+    await reference.stop()
+  }
+
+  // 100,000 records: a second service, its own database.
+  ctx.log('starting a second service with 100,000 records')
+  const big = await seededService({ records: 100_000, inMemory: true, log: ctx.log })
+  ctx.log('100,000-record service ready')
+  ctx.report(row({
+    group: 4,
+    bench: '4. start-up, 100,000 records',
+    figure: `listening ${fmt(big.startup.listening, 1)} s, idle ${fmt(big.startup.seconds, 1)} s, CPU ${fmt(big.startup.cpu, 1)} s`,
+    reference: `${fmt(small.startup.listening, 1)} s, ${fmt(small.startup.seconds, 1)} s, ${fmt(small.startup.cpu, 1)} s (1,000)`,
+    ratio: fmt(big.startup.listening / small.startup.listening, 1),
+    note: 'seconds from spawning the service on the seeded database until it logs that it listens, and until its CPU use stays under 4 % ' +
+      'for 0.5 s (start-up checks every record\'s files); ratio of the times to listening'
+  }))
+  try {
+    await sleep(1000)
+    const idleBefore = rssMiB(big.service.pid)
+    // The page: side by side with the same page at 1,000 records.
+    let peak = new PeakRss(big.service.pid)
+    const { a: bigPage, b: smallPageNow } = await loadPair({ url: `${big.service.url}${page}`, ...options }, { url: `${small.service.url}${page}`, ...options })
+    const ratio = bigPage.rps / smallPageNow.rps
+    ctx.report(row({
+      group: 4,
+      bench: `4. GET /must-gather?limit=${PAGE}, 100,000 records`,
+      figure: rateText(bigPage),
+      reference: `${rateText(smallPageNow)} (1,000 records)`,
+      ratio: fmt(ratio, 2),
+      target: 'as fast as at 1,000 (≥ 0.9)',
+      met: met(ratio >= 0.9 && bigPage.errors === 0),
+      rss: rssText(peak),
+      note: `a second service with its own 100,000-record database (same row${big.service.dir.startsWith('/dev/shm') ? '; database and files on /dev/shm' : ''}); ` +
+        'reference: the same page of the 1,000-record service, measured alternately with it'
+    }))
+
+    // The whole list: ~100 MB of JSON an answer, many seconds each: one request each, timed to the last byte.
+    ctx.log('GET /must-gather with 100,000 records, whole list (one request each)')
+    peak = new PeakRss(big.service.pid)
+    const svc = await timedGet(`${big.service.url}${full}`)
+    const svcPeak = rssText(peak)
+    const bigReference = await startJsonReference({ '/full': JSON.parse(svc.body.toString('utf8')) })
+    try {
+      const ref = await timedGet(`${bigReference.url}/full`)
+      ctx.report(row({
+        group: 4,
+        bench: '4. GET /must-gather, 100,000 records',
+        figure: `${fmt(1 / svc.seconds, 2)} req/s (${fmt(svc.seconds, 1)} s)`,
+        reference: `${fmt(1 / ref.seconds, 2)} req/s (${fmt(ref.seconds, 1)} s)`,
+        ratio: fmt(ref.seconds / svc.seconds, 2),
+        rss: svcPeak,
+        note: `the whole list, ${fmt(svc.body.length / 1e6)} MB of JSON: one request each (to the last byte), service then reference (same JSON from memory)`
+      }))
+    } finally {
+      await bigReference.stop()
+    }
+    await sleep(5000)
+    ctx.report(row({
+      group: 6,
+      bench: '6. idle RSS after, 100,000-record service',
+      figure: mibText(rssMiB(big.service.pid)),
+      reference: `${mibText(idleBefore)} (idle after start)`,
+      ratio: fmt(rssMiB(big.service.pid) / idleBefore, 2),
+      note: 'RSS 5 s after its last list request'
+    }))
+  } finally {
+    await big.service.stop()
+    removeTempDir(big.service.dir)
+  }
+  return []
+}

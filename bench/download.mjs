@@ -1,0 +1,138 @@
+// @ts-check
+// 2. Downloading a 1 GiB archive with curl, from the service (GET
+// /must-gather/:id/data) and from a plain static file server serving the very
+// same file (nginx, else Node's fs.createReadStream); one client, then ten at
+// once. 6. How much the service's RSS grows meanwhile.
+import { startFileServer } from './fixtures.mjs'
+import { fmt, GiB, met, mibText, PeakRss, row, run } from './lib.mjs'
+
+const ROUNDS = 3
+const CONCURRENT = 10
+/** "does not grow RSS by more than a few tens of MB" */
+const MAX_GROWTH_MIB = 50
+
+/**
+ * One curl download to /dev/null; checks the byte count.
+ * @param {string} url @param {number} size
+ * @returns {Promise<number>} bytes per second
+ */
+async function curl (url, size) {
+  const { stdout } = await run('curl', ['-sS', '--fail', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url])
+  const [bytes, seconds] = stdout.trim().split(' ').map(Number)
+  if (bytes !== size) throw new Error(`${url}: ${bytes} bytes, expected ${size}`)
+  return size / /** @type {number} */ (seconds)
+}
+
+/**
+ * `n` curl downloads at once; aggregate bytes per second over the wall time.
+ * @param {string} url @param {number} size @param {number} n
+ */
+async function curlMany (url, size, n) {
+  const started = performance.now()
+  await Promise.all(Array.from({ length: n }, () => curl(url, size)))
+  return (n * size) / ((performance.now() - started) / 1000)
+}
+
+/** @param {number} bytesPerSecond */
+function mbps (bytesPerSecond) {
+  return `${fmt(bytesPerSecond / 1e6)} MB/s`
+}
+
+/**
+ * @param {import('./lib.mjs').Context} ctx
+ * @returns {Promise<import('./lib.mjs').Row[]>}
+ */
+export async function downloadBench (ctx) {
+  const { service, bigArchive } = await ctx.main()
+  if (bigArchive === undefined) throw new Error('the shared service has no 1 GiB archive')
+  const { id, size, sha256, path } = bigArchive
+  // The reference serves the service's own file: same bytes, same page cache.
+  const files = await startFileServer(service.dataDir, ctx.log)
+  try {
+    ctx.log(`reference: ${files.kind}`)
+    const svcUrl = `${service.url}/must-gather/${id}/data`
+    const refUrl = `${files.url}/${id}/archive.tar.gz`
+    await run('cat', [path], { stdout: 'ignore' }) // warm page cache
+
+    // Once: the bytes are right.
+    const { stdout } = await run('sh', ['-c', 'curl -sS --fail "$1" | sha256sum', 'sh', svcUrl])
+    if (stdout.split(' ')[0] !== sha256) throw new Error(`downloaded sha256 ${stdout.split(' ')[0]}, expected ${sha256}`)
+    const { stdout: refSum } = await run('sh', ['-c', 'curl -sS --fail "$1" | sha256sum', 'sh', refUrl])
+    if (refSum.split(' ')[0] !== sha256) throw new Error(`reference served sha256 ${refSum.split(' ')[0]}, expected ${sha256}`)
+
+    /** @type {number[]} */ const svcRates = []
+    /** @type {number[]} */ const refRates = []
+    let growth = 0
+    let peakOne = 0
+    for (let i = 0; i < ROUNDS; i++) {
+      ctx.log(`1 GiB download, round ${i + 1} of ${ROUNDS}`)
+      if (i % 2 === 0) refRates.push(await curl(refUrl, size))
+      const peak = new PeakRss(service.pid)
+      svcRates.push(await curl(svcUrl, size))
+      const p = peak.peak()
+      peakOne = Math.max(peakOne, p)
+      growth = Math.max(growth, p - peak.startMiB)
+      if (i % 2 === 1) refRates.push(await curl(refUrl, size))
+    }
+    const svcBest = Math.max(...svcRates)
+    const refBest = Math.max(...refRates)
+    const one = svcBest / refBest
+
+    ctx.log(`${CONCURRENT} concurrent 1 GiB downloads`)
+    const refMany = await curlMany(refUrl, size, CONCURRENT)
+    const peak = new PeakRss(service.pid)
+    const svcMany = await curlMany(svcUrl, size, CONCURRENT)
+    const peakMany = peak.peak()
+    const growthMany = peakMany - peak.startMiB
+    const many = svcMany / refMany
+
+    const reference = files.kind.startsWith('nginx') ? /** @type {string} */ (files.kind.split(' ')[0]) : 'Node static server'
+    const short = reference.startsWith('nginx') ? 'nginx' : 'Node server'
+    return [
+      row({
+        group: 2,
+        bench: `2. download ${size / GiB} GiB, 1 client`,
+        figure: mbps(svcBest),
+        reference: `${mbps(refBest)} (${short})`,
+        ratio: fmt(one, 2),
+        target: '≥ 0.8',
+        met: met(one >= 0.8),
+        rss: mibText(peakOne),
+        note: `GET /must-gather/:id/data of a 1 GiB archive of random bytes, curl -o /dev/null, best of ${ROUNDS} alternating rounds, ` +
+          `against ${files.kind} serving the same file; size checked every time, sha256 once each`
+      }),
+      row({
+        group: 2,
+        bench: `2. download ${size / GiB} GiB, ${CONCURRENT} clients`,
+        figure: mbps(svcMany),
+        reference: `${mbps(refMany)} (${short})`,
+        ratio: fmt(many, 2),
+        target: '≥ 0.8',
+        met: met(many >= 0.8),
+        rss: mibText(peakMany),
+        note: `${CONCURRENT} curl downloads at once, aggregate bytes over wall time`
+      }),
+      row({
+        group: 6,
+        bench: '6. RSS growth, 1 GiB download',
+        figure: `+${fmt(growth)} MiB`,
+        reference: `${mibText(peakOne - growth)} before`,
+        target: `< ${MAX_GROWTH_MIB} MiB`,
+        met: met(growth < MAX_GROWTH_MIB),
+        rss: mibText(peakOne),
+        note: 'peak RSS during the download (VmHWM, reset just before) minus RSS just before; the worst of the rounds'
+      }),
+      row({
+        group: 6,
+        bench: `6. RSS growth, ${CONCURRENT} downloads at once`,
+        figure: `+${fmt(growthMany)} MiB`,
+        reference: `${mibText(peakMany - growthMany)} before`,
+        target: `< ${MAX_GROWTH_MIB} MiB`,
+        met: met(growthMany < MAX_GROWTH_MIB),
+        rss: mibText(peakMany)
+      })
+    ]
+  } finally {
+    await files.stop()
+  }
+}
