@@ -122,17 +122,17 @@ export class Housekeeping {
    * files (a shutdown cancelled them mid-run) get them packed.
    */
   async #reconcileDirectories (): Promise<void> {
-    const known = new Set(this.#o.store.allIds())
+    const records = this.#o.store.fileStates()
     for (const name of await readdir(this.#o.paths.root)) {
       const id = this.#o.paths.idOf(name)
       if (id === undefined) continue
-      if (!known.has(id)) {
+      const g = records.get(id)
+      if (g === undefined) {
         this.#o.logger.info({ id }, 'Removing files of a gathering that has no record.')
         await removeTree(this.#o.paths.dir(id))
         continue
       }
-      const g = this.#o.store.get(id)
-      if (g === undefined || g.status === 'new' || g.status === 'inprogress') continue
+      if (g.status === 'new' || g.status === 'inprogress') continue
       if (!await readdir(this.#o.paths.destination(id)).then(() => true, () => false)) continue
       if (g.archiveName === '') this.#o.track(this.#packLeftovers(id))
       // Killed after the archive was in place but before its files were removed.

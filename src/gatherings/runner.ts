@@ -358,7 +358,9 @@ export class GatheringRunner {
       return failure([runError, `packing the archive failed: ${coerceError(error).message}${removed}`].filter(Boolean).join('; '))
     }
     if (archive !== undefined && !this.#o.keepGatheredFiles) {
-      await removeTree(destination)
+      // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy
+      // disk; it goes on in the background (a restart meanwhile finishes it at start-up).
+      this.#track(removeTree(destination).catch((e: unknown) => this.#log.error({ id, err: e }, 'Removing the gathered files failed.')))
     }
     const archiveFields = archive === undefined
       ? { archiveName: '', archiveSize: 0, archiveSha256: '' }

@@ -34,7 +34,9 @@ const MIGRATIONS = [
   // When the archive was deleted to stay within MAX_STORAGE (the record stays).
   'ALTER TABLE gatherings ADD COLUMN expired_at TEXT',
   // Why the archive is gone: deleted for room, or found missing at start-up.
-  'ALTER TABLE gatherings ADD COLUMN expired_reason TEXT NOT NULL DEFAULT \'\''
+  'ALTER TABLE gatherings ADD COLUMN expired_reason TEXT NOT NULL DEFAULT \'\'',
+  // The list's ETag reads max(updated_at) on every poll: without an index that scans the table.
+  'CREATE INDEX gatherings_updated_at ON gatherings (updated_at)'
 ]
 
 interface Row {
@@ -62,6 +64,7 @@ const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archi
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
+  readonly #statements = new Map<string, Database.Statement>()
 
   constructor (path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -72,6 +75,16 @@ export class SqliteGatheringStore implements GatheringStore {
     this.#db.pragma('synchronous = NORMAL')
     this.#db.pragma('busy_timeout = 5000')
     this.#migrate()
+  }
+
+  /** Statements are compiled once and reused: preparing costs as much as a primary-key read. */
+  #prepare (sql: string): Database.Statement {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
   }
 
   #migrate (): void {
@@ -89,7 +102,7 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   insert ({ customName, options, createdAt, createdBy }: NewGathering): Gathering {
-    const { lastInsertRowid } = this.#db.prepare(
+    const { lastInsertRowid } = this.#prepare(
       `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by)
        VALUES (?, ?, ?, 'new', ?, ?)`
     ).run(createdAt, createdAt, customName, JSON.stringify(options), createdBy)
@@ -97,21 +110,21 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   get (id: number): Gathering | undefined {
-    const row = this.#db.prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE id = ?`).get(id) as Row | undefined
+    const row = this.#prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE id = ?`).get(id) as Row | undefined
     return row && toGathering(row)
   }
 
   findByCustomName (customName: string, createdBy?: string): Gathering | undefined {
     const row = (createdBy === undefined
-      ? this.#db.prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
-      : this.#db.prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
+      ? this.#prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
+      : this.#prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
     ) as Row | undefined
     return row && toGathering(row)
   }
 
   list ({ limit, offset, outputLimit, ...filter }: ListFilter): Gathering[] {
     const { where, params } = whereClause(filter)
-    const rows = this.#db.prepare(
+    const rows = this.#prepare(
       `SELECT ${COLUMNS}, CASE WHEN ? > 0 THEN substr(output_tail, -?) ELSE '' END AS output_tail
        FROM gatherings ${where} ORDER BY id DESC LIMIT ? OFFSET ?`
     ).all(outputLimit, outputLimit, ...params, limit ?? -1, offset ?? 0) as Row[]
@@ -120,55 +133,56 @@ export class SqliteGatheringStore implements GatheringStore {
 
   listVersion (filter: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): string {
     const { where, params } = whereClause(filter)
-    const row = this.#db.prepare(
+    const row = this.#prepare(
       `SELECT count(*) AS n, coalesce(max(updated_at), '') AS updated, coalesce(max(id), 0) AS newest FROM gatherings ${where}`
     ).get(...params) as { n: number, updated: string, newest: number }
     return `${row.n}:${row.updated}:${row.newest}`
   }
 
   countByStatus (status: GatheringStatus): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM gatherings WHERE status = ?').get(status) as { n: number }).n
+    return (this.#prepare('SELECT count(*) AS n FROM gatherings WHERE status = ?').get(status) as { n: number }).n
   }
 
   idsByStatus (status: GatheringStatus): number[] {
-    return this.#db.prepare('SELECT id FROM gatherings WHERE status = ? ORDER BY id').pluck().all(status) as number[]
+    return this.#prepare('SELECT id FROM gatherings WHERE status = ? ORDER BY id').pluck().all(status) as number[]
   }
 
-  allIds (): number[] {
-    return this.#db.prepare('SELECT id FROM gatherings ORDER BY id').pluck().all() as number[]
+  fileStates (): Map<number, { status: GatheringStatus, archiveName: string }> {
+    const rows = this.#prepare('SELECT id, status, archive_name FROM gatherings').all() as Array<{ id: number, status: GatheringStatus, archive_name: string }>
+    return new Map(rows.map((r) => [r.id, { status: r.status, archiveName: r.archive_name }]))
   }
 
   finishedBefore (cutoff: string): number[] {
-    return this.#db.prepare(
+    return this.#prepare(
       'SELECT id FROM gatherings WHERE status IN (\'completed\', \'error\') AND updated_at < ? ORDER BY id'
     ).pluck().all(cutoff) as number[]
   }
 
   markStarted (id: number, at: string): boolean {
-    const { changes } = this.#db.prepare(
+    const { changes } = this.#prepare(
       'UPDATE gatherings SET status = \'inprogress\', started_at = ?, updated_at = ? WHERE id = ? AND status = \'new\''
     ).run(at, at, id)
     return changes === 1
   }
 
   recordProcess (id: number, process: RunProcess | null): void {
-    this.#db.prepare('UPDATE gatherings SET pid = ?, pid_start = ? WHERE id = ?')
+    this.#prepare('UPDATE gatherings SET pid = ?, pid_start = ? WHERE id = ?')
       .run(process?.pid ?? null, process?.startTicks ?? null, id)
   }
 
   runProcess (id: number): RunProcess | null {
-    const row = this.#db.prepare('SELECT pid, pid_start FROM gatherings WHERE id = ?').get(id) as
+    const row = this.#prepare('SELECT pid, pid_start FROM gatherings WHERE id = ?').get(id) as
       { pid: number | null, pid_start: string | null } | undefined
     return row?.pid != null && row.pid_start != null ? { pid: row.pid, startTicks: row.pid_start } : null
   }
 
   updateOutput (id: number, tail: string, size: number, at: string): void {
-    this.#db.prepare('UPDATE gatherings SET output_tail = ?, output_size = ?, updated_at = ? WHERE id = ?')
+    this.#prepare('UPDATE gatherings SET output_tail = ?, output_size = ?, updated_at = ? WHERE id = ?')
       .run(tail, size, at, id)
   }
 
   finish (id: number, result: GatheringResult, at: string): void {
-    this.#db.prepare(
+    this.#prepare(
       `UPDATE gatherings SET status = @status, error_message = @errorMessage, archive_name = @archiveName,
          archive_size = @archiveSize, archive_sha256 = @archiveSha256, output_tail = @outputTail, output_size = @outputSize,
          finished_at = @at, updated_at = @at, pid = NULL, pid_start = NULL,
@@ -190,34 +204,34 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   delete (id: number): boolean {
-    return this.#db.prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
+    return this.#prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
   }
 
   oldestArchived (exclude: number[]): number | undefined {
     const placeholders = exclude.map(() => '?').join(',')
-    return this.#db.prepare(
+    return this.#prepare(
       `SELECT id FROM gatherings WHERE archive_name != '' AND status IN ('completed', 'error')
        ${exclude.length > 0 ? `AND id NOT IN (${placeholders})` : ''} ORDER BY coalesce(finished_at, updated_at), id LIMIT 1`
     ).pluck().get(...exclude) as number | undefined
   }
 
   expireArchive (id: number, at: string, reason: string): boolean {
-    return this.#db.prepare(
+    return this.#prepare(
       `UPDATE gatherings SET archive_name = '', archive_size = 0, archive_sha256 = '', expired_at = ?, expired_reason = ?, updated_at = ?
        WHERE id = ? AND archive_name != ''`
     ).run(at, reason, at, id).changes > 0
   }
 
   idsWithArchive (): number[] {
-    return this.#db.prepare('SELECT id FROM gatherings WHERE archive_name != \'\' ORDER BY id').pluck().all() as number[]
+    return this.#prepare('SELECT id FROM gatherings WHERE archive_name != \'\' ORDER BY id').pluck().all() as number[]
   }
 
   ping (): void {
-    this.#db.prepare('SELECT 1').get()
+    this.#prepare('SELECT 1').get()
   }
 
   archiveBytes (): number {
-    return (this.#db.prepare('SELECT coalesce(sum(archive_size), 0) AS n FROM gatherings').get() as { n: number }).n
+    return (this.#prepare('SELECT coalesce(sum(archive_size), 0) AS n FROM gatherings').get() as { n: number }).n
   }
 
   close (): void {

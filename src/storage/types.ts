@@ -45,7 +45,6 @@ export interface GatheringStore {
   countByStatus (status: GatheringStatus): number
   /** Ids with this status, oldest first. */
   idsByStatus (status: GatheringStatus): number[]
-  allIds (): number[]
   /** Finished gatherings last updated before `cutoff` (ISO time). */
   finishedBefore (cutoff: string): number[]
   /** `new` → `inprogress`. Returns false if the gathering is gone or not `new`. */
@@ -64,6 +63,8 @@ export interface GatheringStore {
    * record expired, saying why. False when it had no archive (any more).
    */
   expireArchive (id: number, at: string, reason: string): boolean
+  /** Status and archive name of every gathering, in one read (start-up reconciles files with them). */
+  fileStates (): Map<number, { status: GatheringStatus, archiveName: string }>
   /** Gatherings whose record names an archive file. */
   idsWithArchive (): number[]
   /** Throws when the database cannot be read. */
