@@ -210,7 +210,8 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     const lastEventId = request.headers['last-event-id']
     const offset = request.query.offset !== undefined
       ? wholeNumber('offset', request.query.offset)
-      : typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0
+      // A reconnecting browser's own id; one past any real file just reads nothing (fs refuses positions past 2^63).
+      : typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? Math.min(Number(lastEventId), Number.MAX_SAFE_INTEGER) : 0
     const id = gathering.id
     const isFinished = (): boolean => {
       if (!follow) return true
