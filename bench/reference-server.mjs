@@ -5,7 +5,7 @@
 //                                             its JSON value, held in memory
 //   reference-server.mjs files <dir>          a static file server: fs.createReadStream
 //                                             (used when nginx cannot be had)
-// Both listen on a free 127.0.0.1 port and print "listening on <url>".
+// Both listen on a free 127.0.0.1 port (json: PORT when set) and print "listening on <url>".
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join, normalize } from 'node:path'
@@ -19,7 +19,7 @@ if (mode === 'json') {
   const routes = /** @type {Record<string, unknown>} */ (JSON.parse(readFileSync(arg, 'utf8')))
   const app = Fastify({ logger: false })
   for (const [path, body] of Object.entries(routes)) app.get(path, async () => body)
-  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' })
   console.log(`listening on ${address}`)
 } else if (mode === 'files') {
   const server = createServer((request, response) => {

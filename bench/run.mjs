@@ -19,6 +19,7 @@ import { linesBench } from './lines.mjs'
 import { cleanupSync, GiB, machine, mibText, rssMiB, row, sleep, table } from './lib.mjs'
 import { packBench } from './pack.mjs'
 import { responsiveBench } from './responsive.mjs'
+import { startupBench } from './startup.mjs'
 
 /** @type {Record<string, { about: string, run: (ctx: import('./lib.mjs').Context) => Promise<import('./lib.mjs').Row[]> }>} */
 const BENCHMARKS = {
@@ -28,6 +29,7 @@ const BENCHMARKS = {
   list: { about: 'GET /must-gather with 1,000 and 100,000 records, with and without limit', run: listBench },
   lines: { about: 'service CPU seconds per 10,000 output lines, 20,000- and 200,000-line runs', run: linesBench },
   responsive: { about: 'GET /must-gather/:id p99 while a 300 MiB execution is packing', run: responsiveBench },
+  startup: { about: 'time to ready with 10,000 records vs a minimal Fastify app', run: startupBench },
   core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench }
 }
 
