@@ -354,13 +354,13 @@ export class GatheringRunner {
       // hold the space, and keep the final state from being written to a database on the same disk.
       // (A shutdown keeps them instead: the next start packs them.)
       const removed = this.#o.keepGatheredFiles ? '' : '; the gathered files were removed to free their space'
-      if (removed !== '') await removeTree(destination).catch((e: unknown) => this.#log.error({ id, err: e }, 'Removing the gathered files failed.'))
+      if (removed !== '') await this.#removeGathered(id, destination)
       return failure([runError, `packing the archive failed: ${coerceError(error).message}${removed}`].filter(Boolean).join('; '))
     }
     if (archive !== undefined && !this.#o.keepGatheredFiles) {
       // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy
       // disk; it goes on in the background (a restart meanwhile finishes it at start-up).
-      this.#track(removeTree(destination).catch((e: unknown) => this.#log.error({ id, err: e }, 'Removing the gathered files failed.')))
+      this.#track(this.#removeGathered(id, destination))
     }
     const archiveFields = archive === undefined
       ? { archiveName: '', archiveSize: 0, archiveSha256: '' }
@@ -368,6 +368,11 @@ export class GatheringRunner {
     if (runError !== undefined) return { ...failure(runError), ...archiveFields }
     if (archive === undefined) return failure('oc adm must-gather finished but wrote no files to its destination directory')
     return { ...failure(''), status: 'completed', ...archiveFields }
+  }
+
+  /** Removes a run's unpacked files; a failure is logged (start-up retries what is left). */
+  async #removeGathered (id: number, destination: string): Promise<void> {
+    await removeTree(destination).catch((e: unknown) => this.#log.error({ id, err: e }, 'Removing the gathered files failed.'))
   }
 
   #describeRunFailure (gathering: Gathering, outcome: OcRunOutcome): string | undefined {
