@@ -1,7 +1,7 @@
 // @ts-check
 // 3. GET /must-gather/:id and 4. GET /must-gather, against the real service
 // (records in SQLite) and a minimal Fastify app serving the same JSON from memory.
-import { seededService, startJsonReference } from './fixtures.mjs'
+import { seededService, startJsonReference, uncachedTwin } from './fixtures.mjs'
 import { fmt, loadPair, met, mibText, PeakRss, rateText, removeTempDir, rssMiB, row, sleep } from './lib.mjs'
 
 /** Connections for the single-execution route (issue: 50). */
@@ -47,25 +47,34 @@ export async function getBench (ctx) {
   const path = `/must-gather/${sampleId}`
   const body = await json(`${service.url}${path}`)
   const reference = await startJsonReference({ [path]: body })
+  const twin = await uncachedTwin(service)
   try {
-    const peak = new PeakRss(service.pid)
     const options = { connections: GET_CONNECTIONS, duration: SECONDS }
-    const { a: svc, b: ref } = await loadPair({ url: `${service.url}${path}`, ...options }, { url: `${reference.url}${path}`, ...options })
-    const ratio = svc.rps / ref.rps
-    return [row({
-      group: 3,
-      bench: `3. GET /must-gather/:id, ${GET_CONNECTIONS} conn.`,
-      figure: rateText(svc),
-      reference: rateText(ref),
-      ratio: fmt(ratio, 2),
-      target: '≥ 0.5, p99 < 20 ms',
-      met: ratio >= 0.5 && svc.p99 < 20 && svc.errors === 0 ? 'yes' : `${ratio >= 0.5 ? 'ratio yes' : 'ratio NO'}, ${svc.p99 < 20 ? 'p99 yes' : 'p99 NO'}`,
-      rss: rssText(peak),
-      note: `a completed execution of the 1,000-record database (${fmt(JSON.stringify(body).length / 1000)} kB of JSON, most of it the 24 kB exec-output), ` +
-        `autocannon ${GET_CONNECTIONS} connections, ${SECONDS} s × 2 alternating rounds after a warm-up, best of each; reference: a minimal Fastify 5 app ` +
-        'returning the same JSON value from memory, in its own process'
-    })]
+    /** @type {import('./lib.mjs').Row[]} */
+    const rows = []
+    for (const [label, svcUrl, pid] of /** @type {const} */ ([['', service.url, service.pid], [', response cache off', twin.url, twin.pid]])) {
+      const peak = new PeakRss(pid)
+      const { a: svc, b: ref } = await loadPair({ url: `${svcUrl}${path}`, ...options }, { url: `${reference.url}${path}`, ...options })
+      const ratio = svc.rps / ref.rps
+      rows.push(row({
+        group: 3,
+        bench: `3. GET /must-gather/:id, ${GET_CONNECTIONS} conn.${label}`,
+        figure: rateText(svc),
+        reference: rateText(ref),
+        ratio: fmt(ratio, 2),
+        target: '≥ 0.5, p99 < 20 ms',
+        met: ratio >= 0.5 && svc.p99 < 20 && svc.errors === 0 ? 'yes' : `${ratio >= 0.5 ? 'ratio yes' : 'ratio NO'}, ${svc.p99 < 20 ? 'p99 yes' : 'p99 NO'}`,
+        rss: rssText(peak),
+        note: label === ''
+          ? `a completed execution of the 1,000-record database (${fmt(JSON.stringify(body).length / 1000)} kB of JSON, most of it the 24 kB exec-output), ` +
+            `autocannon ${GET_CONNECTIONS} connections, ${SECONDS} s × 2 alternating rounds after a warm-up, best of each; reference: a minimal Fastify 5 app ` +
+            'returning the same JSON value from memory, in its own process. Default settings: after its first GET the answer comes from the response cache'
+          : 'the same, from a second service process on the same database with RESPONSE_CACHE_SIZE=0: every answer read from SQLite and serialized'
+      }))
+    }
+    return rows
   } finally {
+    await twin.stop()
     await reference.stop()
   }
 }
@@ -80,44 +89,54 @@ export async function listBench (ctx) {
   const page = `/must-gather?limit=${PAGE}`
   const options = { connections: LIST_CONNECTIONS, duration: SECONDS }
 
-  // 1,000 records: the whole list and a page, each against the same JSON from memory.
+  // 1,000 records: the whole list and a page, each against the same JSON from memory;
+  // from the default service (answers kept while unchanged) and from one with the cache off.
   const smallFull = await json(`${small.service.url}${full}`)
   const smallPage = await json(`${small.service.url}${page}`)
   const reference = await startJsonReference({ '/full': smallFull, '/page': smallPage })
+  const twin = await uncachedTwin(small.service)
   try {
-    let peak = new PeakRss(small.service.pid)
-    const { a: svc, b: ref } = await loadPair({ url: `${small.service.url}${full}`, ...options }, { url: `${reference.url}/full`, ...options })
-    ctx.report(row({
-      group: 4,
-      bench: '4. GET /must-gather, 1,000 records',
-      figure: rateText(svc),
-      reference: rateText(ref),
-      ratio: fmt(svc.rps / ref.rps, 2),
-      target: '≥ 500 req/s',
-      met: met(svc.rps >= 500 && svc.errors === 0),
-      rss: rssText(peak),
-      note: `the whole list (${fmt(JSON.stringify(smallFull).length / 1e6, 1)} MB of JSON), autocannon ${LIST_CONNECTIONS} connections (lists are polled by UI tabs), ` +
-        `${SECONDS} s × 2 alternating rounds, best of each; reference: the same JSON from memory (minimal Fastify). Records: copies of a real run's row ` +
-        '(24 kB output tail each), inserted into the database the service migrated, every one with its archive file'
-    }))
-    peak = new PeakRss(small.service.pid)
-    const { a: svcPage, b: refPage } = await loadPair({ url: `${small.service.url}${page}`, ...options }, { url: `${reference.url}/page`, ...options })
-    ctx.report(row({
-      group: 4,
-      bench: `4. GET /must-gather?limit=${PAGE}, 1,000 records`,
-      figure: rateText(svcPage),
-      reference: rateText(refPage),
-      ratio: fmt(svcPage.rps / refPage.rps, 2),
-      rss: rssText(peak),
-      note: `the newest ${PAGE} (${fmt(JSON.stringify(smallPage).length / 1000)} kB of JSON), same settings; reference: the same JSON from memory`
-    }))
+    for (const [label, svcUrl, pid] of /** @type {const} */ ([['', small.service.url, small.service.pid], [', response cache off', twin.url, twin.pid]])) {
+      let peak = new PeakRss(pid)
+      const { a: svc, b: ref } = await loadPair({ url: `${svcUrl}${full}`, ...options }, { url: `${reference.url}/full`, ...options })
+      ctx.report(row({
+        group: 4,
+        bench: `4. GET /must-gather, 1,000 records${label}`,
+        figure: rateText(svc),
+        reference: rateText(ref),
+        ratio: fmt(svc.rps / ref.rps, 2),
+        target: '≥ 500 req/s',
+        met: met(svc.rps >= 500 && svc.errors === 0),
+        rss: rssText(peak),
+        note: label === ''
+          ? `the whole list (${fmt(JSON.stringify(smallFull).length / 1e6, 1)} MB of JSON), autocannon ${LIST_CONNECTIONS} connections (lists are polled by UI tabs), ` +
+            `${SECONDS} s × 2 alternating rounds, best of each; reference: the same JSON from memory (minimal Fastify). Records: copies of a real run's row ` +
+            '(24 kB output tail each), inserted into the database the service migrated, every one with its archive file. Default settings: while nothing ' +
+            'changes, every poll after the first is answered from the response cache'
+          : 'the same from a second service process on the same database with RESPONSE_CACHE_SIZE=0: every answer read and serialized (as after each change)'
+      }))
+      peak = new PeakRss(pid)
+      const { a: svcPage, b: refPage } = await loadPair({ url: `${svcUrl}${page}`, ...options }, { url: `${reference.url}/page`, ...options })
+      ctx.report(row({
+        group: 4,
+        bench: `4. GET /must-gather?limit=${PAGE}, 1,000 records${label}`,
+        figure: rateText(svcPage),
+        reference: rateText(refPage),
+        ratio: fmt(svcPage.rps / refPage.rps, 2),
+        rss: rssText(peak),
+        note: label === '' ? `the newest ${PAGE} (${fmt(JSON.stringify(smallPage).length / 1000)} kB of JSON), same settings; reference: the same JSON from memory` : ''
+      }))
+    }
   } finally {
     await reference.stop()
   }
 
   // 100,000 records: a second service, its own database.
+  // Its cache is off, and the page is compared with the 1,000-record twin's (cache off too): what is
+  // measured is reading a page, which must not cost more with more records. (With the cache, both are
+  // answered from memory.)
   ctx.log('starting a second service with 100,000 records')
-  const big = await seededService({ records: 100_000, inMemory: true, log: ctx.log })
+  const big = await seededService({ records: 100_000, inMemory: true, env: { RESPONSE_CACHE_SIZE: '0' }, log: ctx.log })
   ctx.log('100,000-record service ready')
   ctx.report(row({
     group: 4,
@@ -133,19 +152,19 @@ export async function listBench (ctx) {
     const idleBefore = rssMiB(big.service.pid)
     // The page: side by side with the same page at 1,000 records.
     let peak = new PeakRss(big.service.pid)
-    const { a: bigPage, b: smallPageNow } = await loadPair({ url: `${big.service.url}${page}`, ...options }, { url: `${small.service.url}${page}`, ...options })
+    const { a: bigPage, b: smallPageNow } = await loadPair({ url: `${big.service.url}${page}`, ...options }, { url: `${twin.url}${page}`, ...options })
     const ratio = bigPage.rps / smallPageNow.rps
     ctx.report(row({
       group: 4,
-      bench: `4. GET /must-gather?limit=${PAGE}, 100,000 records`,
+      bench: `4. GET /must-gather?limit=${PAGE}, 100,000 records, cache off`,
       figure: rateText(bigPage),
-      reference: `${rateText(smallPageNow)} (1,000 records)`,
+      reference: `${rateText(smallPageNow)} (1,000 records, cache off)`,
       ratio: fmt(ratio, 2),
       target: 'as fast as at 1,000 (≥ 0.9)',
       met: met(ratio >= 0.9 && bigPage.errors === 0),
       rss: rssText(peak),
       note: `a second service with its own 100,000-record database (same row${big.service.dir.startsWith('/dev/shm') ? '; database and files on /dev/shm' : ''}); ` +
-        'reference: the same page of the 1,000-record service, measured alternately with it'
+        'RESPONSE_CACHE_SIZE=0 on both, so that every page is read from the database; reference: the same page of the 1,000-record database, measured alternately with it'
     }))
 
     // The whole list: ~100 MB of JSON an answer, many seconds each: one request each, timed to the last byte.
@@ -179,6 +198,7 @@ export async function listBench (ctx) {
     }))
   } finally {
     await big.service.stop()
+    await twin.stop()
     removeTempDir(big.service.dir)
   }
   return []

@@ -33,10 +33,11 @@ import { cpuSeconds, freePort, GiB, IMAGE, MiB, post, root, settle, sleep, spawn
  * `inMemory` puts database and files on /dev/shm (when it has room): creating
  * and removing 100,000 directories and a 2.5 GB database on the shared disk
  * takes minutes; what is measured reads from the page cache either way.
- * @param {{ records: number, bigArchive?: number, inMemory?: boolean, log: (message: string) => void }} options
+ * `env` is the service's environment (on top of startService's) once seeded.
+ * @param {{ records: number, bigArchive?: number, inMemory?: boolean, env?: Record<string, string>, log: (message: string) => void }} options
  * @returns {Promise<SeededService>}
  */
-export async function seededService ({ records, bigArchive, inMemory = false, log }) {
+export async function seededService ({ records, bigArchive, inMemory = false, env, log }) {
   const dir = tempDir('mgs-bench-', { inMemory, needBytes: records * 30_000 })
   // 1. A real execution, so that the cloned row is exactly what the service writes.
   const first = await startService({ dir })
@@ -50,21 +51,26 @@ export async function seededService ({ records, bigArchive, inMemory = false, lo
   db.pragma('journal_mode = OFF')
   db.pragma('synchronous = OFF')
   const template = /** @type {Record<string, unknown>} */ (db.prepare('SELECT * FROM gatherings WHERE id = ?').get(real.id))
+  const tail = db.prepare('SELECT tail FROM gathering_output_tails WHERE gathering_id = ?').pluck().get(real.id)
   const base = Math.floor(Date.now() / 1000) - records * 60
   // Timestamps in the service's fixed-width ISO form, one execution a minute, oldest first.
   const iso = (/** @type {number} */ offset) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${base} + i * 60 + ${offset}, 'unixepoch')`
   db.transaction(() => {
     db.prepare('DELETE FROM gatherings WHERE id = ?').run(real.id)
+    db.prepare('DELETE FROM gathering_output_tails WHERE gathering_id = ?').run(real.id)
     // Every other column keeps its default, as for a record the service wrote itself.
     db.prepare(`
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @records)
       INSERT INTO gatherings (id, created_at, started_at, finished_at, updated_at, custom_name, status, options,
-        archive_name, archive_size, archive_sha256, output_tail, output_size, error_message, created_by)
+        archive_name, archive_size, archive_sha256, output_brief, output_size, error_message, created_by)
       SELECT i, ${iso(0)}, ${iso(0.05)}, ${iso(1.3)}, ${iso(1.3)},
         CASE WHEN i % 2 = 0 THEN 'plan:plan-' || i ELSE '' END, @status, @options,
         CASE WHEN i % 2 = 0 THEN 'must-gather-plan-plan-' || i || '.tar.gz' ELSE 'must-gather-' || i || '.tar.gz' END,
-        @archive_size, @archive_sha256, @output_tail, @output_size, @error_message, @created_by
-      FROM n`).run({ ...pick(template, ['status', 'options', 'archive_size', 'archive_sha256', 'output_tail', 'output_size', 'error_message', 'created_by']), records })
+        @archive_size, @archive_sha256, @output_brief, @output_size, @error_message, @created_by
+      FROM n`).run({ ...pick(template, ['status', 'options', 'archive_size', 'archive_sha256', 'output_brief', 'output_size', 'error_message', 'created_by']), records })
+    db.prepare(`
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @records)
+      INSERT INTO gathering_output_tails (gathering_id, tail) SELECT i, @tail FROM n`).run({ tail, records })
   })()
   // Every record has its archive, as the service keeps them (a missing one would be marked
   // expired at start-up): hard links to the real run's, from a fresh copy every 50,000 (ext4
@@ -101,7 +107,7 @@ export async function seededService ({ records, bigArchive, inMemory = false, lo
   // 3. The service again, on that database, once its start-up work (checking every record's files) is done.
   log('starting the service on the seeded database')
   const started = performance.now()
-  const service = await startService({ dir })
+  const service = await startService({ dir, env })
   const listening = (performance.now() - started) / 1000
   await settle(service.pid)
   const startup = { listening, seconds: (performance.now() - started) / 1000, cpu: cpuSeconds(service.pid) }
@@ -132,6 +138,19 @@ function writeRandomFile (/** @type {string} */ path, /** @type {number} */ size
     closeSync(fd)
   }
   return hash.digest('hex')
+}
+
+/**
+ * A second service process on a running one's database and files, with the
+ * response cache off: what an answer costs when it has to be read and
+ * serialized (a record just changed, or RESPONSE_CACHE_SIZE=0). Both only
+ * read the shared database.
+ * @param {import('./lib.mjs').Service} service
+ */
+export async function uncachedTwin (service) {
+  const twin = await startService({ dir: service.dir, env: { RESPONSE_CACHE_SIZE: '0' } })
+  await settle(twin.pid)
+  return twin
 }
 
 // ---------------------------------------------------------------------------

@@ -17,10 +17,12 @@ import { installAuth } from './http/auth.js'
 import { installCompression } from './http/compress.js'
 import { installCors } from './http/cors.js'
 import { installErrorHandlers } from './http/error-handler.js'
+import { GatheringViews } from './http/gathering-views.js'
 import { installSecurityHeaders } from './http/hardening.js'
 import { installJsonBodyParser } from './http/json-body.js'
 import { installOpenApi } from './http/openapi.js'
 import { installRequestMetrics } from './http/request-metrics.js'
+import { ResponseCache } from './http/response-cache.js'
 import { schemaCompilers } from './http/schema-compilers.js'
 import { readTls, type TlsFiles, watchTls } from './http/tls.js'
 import { ServiceMetrics } from './observability/metrics.js'
@@ -122,11 +124,13 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   const credentials = runCredentials(config, reviewer?.endpoint)
   const store = new SqliteGatheringStore(config.dbPath)
   const paths = new GatheringPaths(config.dataDir)
+  const responseCache = new ResponseCache(config.responseCacheBytes)
   // The runner is created just below; the gauges read it only when scraped.
   const metrics: ServiceMetrics = new ServiceMetrics({
     queued: () => runner.queuedCount,
     running: () => runner.runningCount,
     storageBytes: () => store.archiveBytes(),
+    responseCache: () => responseCache.stats(),
     ...(config.maxStorageBytes !== undefined && { storageLimitBytes: config.maxStorageBytes })
   })
   installRequestMetrics(app, metrics)
@@ -192,8 +196,13 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     runner,
     paths,
     defaults: { defaultImage: config.defaultImage, defaultTimeout: config.defaultTimeout, maxTimeoutMs: config.maxTimeoutMs },
-    execOutputLimit: config.execOutputLimit,
-    listOutputLimit: config.listOutputLimit,
+    views: new GatheringViews({
+      store,
+      runs: runner,
+      cache: responseCache,
+      execOutputLimit: config.execOutputLimit,
+      listOutputLimit: config.listOutputLimit
+    }),
     visibility: config.visibility,
     imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
     serverRefusal: (server) => credentials.serverRefusal(server),

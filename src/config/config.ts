@@ -45,6 +45,8 @@ export interface Config extends SecurityConfig {
   maxStorageBytes: number | undefined
   /** `MIN_FREE_SPACE`: free space the data directory must keep; below it new executions get 507 (default: 256Mi). */
   minFreeSpaceBytes: number
+  /** `RESPONSE_CACHE_SIZE`: memory for answers kept while unchanged (polled lists, finished executions); 0 disables (default: 32Mi). */
+  responseCacheBytes: number
   /** `KEEP_GATHERED_FILES`: keep the unpacked files next to the archive (default: false). */
   keepGatheredFiles: boolean
   /** `LOG_LEVEL` (or `DEBUG` set to anything: debug) (default: info). */
@@ -104,6 +106,7 @@ export function loadConfig (env: Env): Config {
     maxQueued: integer('MAX_QUEUED', read('MAX_QUEUED') ?? '100', 0, 1_000_000),
     execOutputLimit: integer('EXEC_OUTPUT_LIMIT', read('EXEC_OUTPUT_LIMIT') ?? '65536', 0, 64 * 1024 * 1024),
     listOutputLimit: integer('LIST_OUTPUT_LIMIT', read('LIST_OUTPUT_LIMIT') ?? '200', 0, 1024 * 1024),
+    responseCacheBytes: bytes('RESPONSE_CACHE_SIZE', read('RESPONSE_CACHE_SIZE') ?? '32Mi'),
     keepGatheredFiles: boolean('KEEP_GATHERED_FILES', read('KEEP_GATHERED_FILES') ?? 'false'),
     maxStorageBytes: read('MAX_STORAGE') === undefined ? undefined : bytes('MAX_STORAGE', read('MAX_STORAGE') as string),
     minFreeSpaceBytes: bytes('MIN_FREE_SPACE', read('MIN_FREE_SPACE') ?? '256Mi'),

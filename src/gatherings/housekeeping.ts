@@ -109,7 +109,7 @@ export class Housekeeping {
         archiveName: archiveFileName(id, g.customName),
         archiveSize: archive.size,
         archiveSha256: archive.sha256,
-        outputTail: g.outputTail,
+        outputTail: this.#o.store.outputTail(id, this.#o.outputTailLimit),
         outputSize: g.outputSize
       }, g.finishedAt ?? this.#o.now())
       this.#o.logger.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')

@@ -159,9 +159,9 @@ export class GatheringRunner {
   }
 
   /** The live output tail of a running gathering (fresher than its record). */
-  liveOutput (id: number, limit: number): { tail: string, size: number } | undefined {
+  liveOutput (id: number): { size: number, tail: (limit: number) => string } | undefined {
     const output = this.#active.get(id)?.output
-    return output && { tail: output.tail(limit), size: output.size }
+    return output && { size: output.size, tail: (limit) => output.tail(limit) }
   }
 
   /** The phase of a running gathering, read off oc's output. */

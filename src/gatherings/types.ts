@@ -47,9 +47,7 @@ export interface Gathering {
   archiveName: string
   archiveSize: number
   archiveSha256: string
-  /** The last bytes of the output (at most the configured limit). */
-  outputTail: string
-  /** Bytes of output written so far. */
+  /** Bytes of output written so far. (The output's tail is read apart: `GatheringStore.outputTail`.) */
   outputSize: number
   errorMessage: string
   startedAt: string | null
@@ -60,6 +58,13 @@ export interface Gathering {
   expiredAt: string | null
   /** Why, e.g. "deleted to make room (MAX_STORAGE)"; empty on records from before it was kept. */
   expiredReason: string
+  /** Goes up with every change to the record: what a client saw is current while it is the same. */
+  revision: number
+}
+
+/** A gathering as a list shows it: with the end of its output tail. */
+export interface ListedGathering extends Gathering {
+  outputTail: string
 }
 
 /** What a finished run leaves behind, written to the store in one step. */

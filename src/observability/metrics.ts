@@ -12,6 +12,8 @@ export interface MetricsSources {
   storageBytes: () => number
   /** MAX_STORAGE, when set. */
   storageLimitBytes?: number
+  /** The response cache's size and lookups so far. */
+  responseCache?: () => { bytes: number, hits: number, misses: number }
 }
 
 /**
@@ -26,7 +28,7 @@ export class ServiceMetrics implements GatheringMetrics {
   readonly #http: Histogram<'method' | 'route' | 'status_code'>
   readonly #downloadBytes: Counter
   /** Read on each scrape. */
-  readonly #gauges: Gauge[]
+  readonly #readOnScrape: Array<Gauge | Counter>
 
   constructor (sources: MetricsSources) {
     const registers = [this.registry]
@@ -54,12 +56,23 @@ export class ServiceMetrics implements GatheringMetrics {
     this.#downloadBytes = new Counter({ name: 'must_gather_download_bytes_total', help: 'Archive bytes sent to clients.', registers })
     const gauge = (name: string, help: string, read: () => number): Gauge =>
       new Gauge({ name, help, registers, collect () { this.set(read()) } })
-    this.#gauges = [
+    // Counts kept elsewhere (monotonic), copied in when scraped.
+    const counted = (name: string, help: string, read: () => number): Counter =>
+      new Counter({ name, help, registers, collect () { this.reset(); this.inc(read()) } })
+    const cache = sources.responseCache
+    this.#readOnScrape = [
       gauge('must_gather_queue_length', 'Executions waiting to run.', sources.queued),
       gauge('must_gather_running', 'Executions running now.', sources.running),
       gauge('must_gather_storage_bytes', 'Bytes of archives kept on disk.', sources.storageBytes),
       ...(sources.storageLimitBytes !== undefined
         ? [gauge('must_gather_storage_limit_bytes', 'MAX_STORAGE: archives kept on disk at most.', () => sources.storageLimitBytes ?? 0)]
+        : []),
+      ...(cache !== undefined
+        ? [
+            gauge('must_gather_response_cache_bytes', 'Bytes of JSON answers kept while unchanged (RESPONSE_CACHE_SIZE).', () => cache().bytes),
+            counted('must_gather_response_cache_hits_total', 'Answers served from the response cache.', () => cache().hits),
+            counted('must_gather_response_cache_misses_total', 'Answers the response cache did not hold (built anew).', () => cache().misses)
+          ]
         : [])
     ]
   }

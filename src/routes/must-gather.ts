@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type TypedPlugin } from '../schemas/builder.js'
 
 import { ArchiveNotFoundError, GatheringNotFoundError, RequestNotAllowedError, ValidationError } from '../gatherings/errors.js'
@@ -14,7 +15,7 @@ import { notModified } from '../http/conditional.js'
 import { followOutput } from '../http/output-stream.js'
 import { rateLimiter } from '../http/hardening.js'
 import { sendArchive } from '../http/send-archive.js'
-import { presentGathering } from '../http/present.js'
+import type { GatheringViews } from '../http/gathering-views.js'
 import {
   CreateGatheringBodySchema,
   ErrorResponseSchema,
@@ -38,10 +39,8 @@ export interface MustGatherRoutesOptions {
   runner: GatheringRunner
   paths: GatheringPaths
   defaults: RequestDefaults
-  /** Bytes of output in `exec-output` of one execution. */
-  execOutputLimit: number
-  /** Bytes of output in `exec-output` of list entries. */
-  listOutputLimit: number
+  /** The executions' JSON and ETags. */
+  views: GatheringViews
 }
 
 declare module 'fastify' {
@@ -53,7 +52,7 @@ declare module 'fastify' {
 
 /** POST/GET/DELETE /must-gather… — the predecessor's API, plus `/output`. */
 export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app, opts) => {
-  const { store, runner, paths } = opts
+  const { store, runner, paths, views } = opts
   app.decorateRequest('auditId', undefined)
 
   /** Whose executions the caller may see: undefined = everyone's. */
@@ -87,16 +86,6 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       outcome: reply.statusCode < 400 ? 'success' : 'refused'
     }, `Audit: ${action}.`)
   })
-  const present = (g: Gathering, limit: number) => {
-    const live = g.status === 'inprogress' ? runner.liveOutput(g.id, limit) : undefined
-    return presentGathering(g, {
-      execOutput: live?.tail ?? tailOf(g.outputTail, limit),
-      outputBytes: live?.size ?? g.outputSize,
-      phase: runner.livePhase(g.id),
-      now: new Date()
-    })
-  }
-
   app.post('/must-gather', {
     schema: {
       tags: ['must-gather'],
@@ -118,7 +107,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     await opts.quota.ensureRoom()
     const gathering = runner.submit(validated, { createdBy: request.caller.username, token: request.caller.token })
     request.auditId = gathering.id
-    return reply.code(201).send(present(gathering, opts.execOutputLimit))
+    return sendJson(reply.code(201), views.one(gathering))
   })
 
   app.get('/must-gather', {
@@ -134,7 +123,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     if (q.status !== undefined && !GATHERING_STATUSES.includes(q.status as GatheringStatus)) {
       throw new ValidationError('status', `status must be one of ${GATHERING_STATUSES.join(', ')}`)
     }
-    const filter = {
+    const scope = {
       ...(q.status !== undefined && { status: q.status as GatheringStatus }),
       ...(q['custom-name'] !== undefined && { customName: q['custom-name'] }),
       ...(scopeOf(request) !== undefined && { createdBy: scopeOf(request) })
@@ -144,10 +133,8 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       ...(q.offset !== undefined && { offset: wholeNumber('offset', q.offset) })
     }
     // Every open UI tab polls this every 10 s: answer 304 when nothing changed, without reading the rows.
-    const version = [store.listVersion(filter), runner.liveVersion(), JSON.stringify(page), JSON.stringify(filter)].join('|')
-    if (notModified(request, reply, version)) return reply.code(304).send(null)
-    const list = store.list({ ...filter, ...page, outputLimit: opts.listOutputLimit })
-    return reply.send(list.map((g) => present(g, opts.listOutputLimit)))
+    if (notModified(request, reply, views.listVersion(scope, page))) return reply.code(304).send(null)
+    return sendJson(reply, views.list(scope, page))
   })
 
   app.get('/must-gather/:id', {
@@ -159,9 +146,8 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     }
   }, async (request, reply) => {
     const gathering = resolve(request, request.params.id)
-    const live = gathering.status === 'inprogress' ? runner.liveOutput(gathering.id, 0)?.size : undefined
-    if (notModified(request, reply, `${gathering.id}|${gathering.updatedAt}|${live ?? ''}`)) return reply.code(304).send(null)
-    return reply.send(present(gathering, opts.execOutputLimit))
+    if (notModified(request, reply, views.version(gathering))) return reply.code(304).send(null)
+    return sendJson(reply, views.one(gathering))
   })
 
   // GET and HEAD in one route: Fastify's automatic HEAD route would read the whole file to count it.
@@ -242,6 +228,11 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
   })
 }
 
+/** JSON serialized already (by GatheringViews, in the shapes the schemas describe), sent as it is. */
+function sendJson (reply: FastifyReply, body: Buffer | Readable): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(body)
+}
+
 const notModifiedResponse = Type.Null({ description: 'Not modified: the If-None-Match ETag is current' })
 
 /** A documented response that is not JSON (files, text): @fastify/swagger's `content` form. */
@@ -265,11 +256,6 @@ function wholeNumber (field: string, value: string): number {
   const n = Number(value)
   if (!/^\d{1,9}$/.test(value) || !Number.isSafeInteger(n)) throw new ValidationError(field, `${field} must be a whole number`)
   return n
-}
-
-/** The last `limit` characters of a stored tail. */
-function tailOf (text: string, limit: number): string {
-  return text.length > limit ? text.slice(text.length - limit) : text
 }
 
 function reasonForNoArchive (g: Gathering): string {

@@ -1,10 +1,17 @@
+import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus } from '../gatherings/types.js'
-import type { GatheringStore, ListFilter, NewGathering, RunProcess } from './types.js'
+import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
+import type { GatheringStore, ListFilter, ListScope, NewGathering, RunProcess } from './types.js'
+
+/**
+ * Characters of output tail each record keeps inline for lists (LIST_OUTPUT_LIMIT, 200 by default,
+ * is served from it; a larger limit reads the whole tail). Small enough that a row stays on its page.
+ */
+const BRIEF_CHARS = 1024
 
 /** Each entry moves the schema one version forward; `PRAGMA user_version` says how far a file is. */
 const MIGRATIONS = [
@@ -36,7 +43,16 @@ const MIGRATIONS = [
   // Why the archive is gone: deleted for room, or found missing at start-up.
   'ALTER TABLE gatherings ADD COLUMN expired_reason TEXT NOT NULL DEFAULT \'\'',
   // The list's ETag reads max(updated_at) on every poll: without an index that scans the table.
-  'CREATE INDEX gatherings_updated_at ON gatherings (updated_at)'
+  'CREATE INDEX gatherings_updated_at ON gatherings (updated_at)',
+  // The output tail (up to EXEC_OUTPUT_LIMIT, 64 KiB) moves to a table of its own: kept inline, it
+  // filled every row's overflow pages, and each list read them all to cut a 200-character tail off
+  // (a 1,000-record list read 24 MB). Rows keep a brief tail, enough for lists; a revision says
+  // when a record changed, even twice in one millisecond.
+  `CREATE TABLE gathering_output_tails (gathering_id INTEGER PRIMARY KEY, tail TEXT NOT NULL);
+   INSERT INTO gathering_output_tails (gathering_id, tail) SELECT id, output_tail FROM gatherings WHERE output_tail != '';
+   ALTER TABLE gatherings RENAME COLUMN output_tail TO output_brief;
+   UPDATE gatherings SET output_brief = substr(output_brief, -${BRIEF_CHARS}) WHERE length(output_brief) > ${BRIEF_CHARS};
+   ALTER TABLE gatherings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;`
 ]
 
 interface Row {
@@ -49,7 +65,6 @@ interface Row {
   archive_name: string
   archive_size: number
   archive_sha256: string
-  output_tail: string
   output_size: number
   error_message: string
   started_at: string | null
@@ -57,14 +72,18 @@ interface Row {
   created_by: string
   expired_at: string | null
   expired_reason: string
+  revision: number
 }
 
 const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason`
+  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason, revision`
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
   readonly #statements = new Map<string, Database.Statement>()
+  /** This process is the database's only writer (one replica, Recreate): every write counts here. */
+  #changes = 0
+  readonly #process = randomBytes(6).toString('base64url')
 
   constructor (path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -102,6 +121,7 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   insert ({ customName, options, createdAt, createdBy }: NewGathering): Gathering {
+    this.#changes++
     const { lastInsertRowid } = this.#prepare(
       `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by)
        VALUES (?, ?, ?, 'new', ?, ?)`
@@ -110,33 +130,40 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   get (id: number): Gathering | undefined {
-    const row = this.#prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE id = ?`).get(id) as Row | undefined
+    const row = this.#prepare(`SELECT ${COLUMNS} FROM gatherings WHERE id = ?`).get(id) as Row | undefined
     return row && toGathering(row)
+  }
+
+  outputTail (id: number, limit: number): string {
+    if (limit <= 0) return ''
+    const tail = this.#prepare('SELECT substr(tail, -?) FROM gathering_output_tails WHERE gathering_id = ?').pluck().get(limit, id) as string | undefined
+    return tail ?? ''
   }
 
   findByCustomName (customName: string, createdBy?: string): Gathering | undefined {
     const row = (createdBy === undefined
-      ? this.#prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
-      : this.#prepare(`SELECT ${COLUMNS}, output_tail FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
+      ? this.#prepare(`SELECT ${COLUMNS} FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
+      : this.#prepare(`SELECT ${COLUMNS} FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
     ) as Row | undefined
     return row && toGathering(row)
   }
 
-  list ({ limit, offset, outputLimit, ...filter }: ListFilter): Gathering[] {
-    const { where, params } = whereClause(filter)
+  list ({ limit, offset, beforeId, outputLimit, ...scope }: ListFilter): ListedGathering[] {
+    const { where, params } = whereClause(scope, beforeId)
+    // The brief tail each row keeps serves the usual short limit without reading the whole tail.
+    const [tail, join] = outputLimit <= 0
+      ? ['\'\'', '']
+      : outputLimit <= BRIEF_CHARS
+        ? ['substr(output_brief, -@outputLimit)', '']
+        : ['coalesce(substr(t.tail, -@outputLimit), \'\')', 'LEFT JOIN gathering_output_tails t ON t.gathering_id = gatherings.id']
     const rows = this.#prepare(
-      `SELECT ${COLUMNS}, CASE WHEN ? > 0 THEN substr(output_tail, -?) ELSE '' END AS output_tail
-       FROM gatherings ${where} ORDER BY id DESC LIMIT ? OFFSET ?`
-    ).all(outputLimit, outputLimit, ...params, limit ?? -1, offset ?? 0) as Row[]
-    return rows.map(toGathering)
+      `SELECT ${COLUMNS}, ${tail} AS output_tail FROM gatherings ${join} ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`
+    ).all({ ...params, outputLimit, limit: limit ?? -1, offset: offset ?? 0 }) as Array<Row & { output_tail: string }>
+    return rows.map((row) => ({ ...toGathering(row), outputTail: row.output_tail }))
   }
 
-  listVersion (filter: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): string {
-    const { where, params } = whereClause(filter)
-    const row = this.#prepare(
-      `SELECT count(*) AS n, coalesce(max(updated_at), '') AS updated, coalesce(max(id), 0) AS newest FROM gatherings ${where}`
-    ).get(...params) as { n: number, updated: string, newest: number }
-    return `${row.n}:${row.updated}:${row.newest}`
+  listVersion (): string {
+    return `${this.#process}.${this.#changes}`
   }
 
   countByStatus (status: GatheringStatus): number {
@@ -159,8 +186,9 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   markStarted (id: number, at: string): boolean {
+    this.#changes++
     const { changes } = this.#prepare(
-      'UPDATE gatherings SET status = \'inprogress\', started_at = ?, updated_at = ? WHERE id = ? AND status = \'new\''
+      'UPDATE gatherings SET status = \'inprogress\', started_at = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND status = \'new\''
     ).run(at, at, id)
     return changes === 1
   }
@@ -177,34 +205,56 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   updateOutput (id: number, tail: string, size: number, at: string): void {
-    this.#prepare('UPDATE gatherings SET output_tail = ?, output_size = ?, updated_at = ? WHERE id = ?')
-      .run(tail, size, at, id)
+    this.#changes++
+    this.#db.transaction(() => {
+      const { changes } = this.#prepare(
+        `UPDATE gatherings SET output_brief = substr(@tail, -${BRIEF_CHARS}), output_size = @size, updated_at = @at, revision = revision + 1
+         WHERE id = @id`
+      ).run({ tail, size, at, id })
+      if (changes === 1) this.#saveTail(id, tail)
+    })()
   }
 
   finish (id: number, result: GatheringResult, at: string): void {
+    this.#changes++
+    this.#db.transaction(() => {
+      const { changes } = this.#prepare(
+        `UPDATE gatherings SET status = @status, error_message = @errorMessage, archive_name = @archiveName,
+           archive_size = @archiveSize, archive_sha256 = @archiveSha256,
+           output_brief = substr(@outputTail, -${BRIEF_CHARS}), output_size = @outputSize,
+           finished_at = @at, updated_at = @at, pid = NULL, pid_start = NULL, revision = revision + 1,
+           -- A new archive (leftovers packed after the old one vanished) ends an earlier expiry.
+           expired_at = CASE WHEN @archiveName != '' THEN NULL ELSE expired_at END,
+           expired_reason = CASE WHEN @archiveName != '' THEN '' ELSE expired_reason END
+         WHERE id = @id`
+      ).run({
+        status: result.status,
+        errorMessage: result.errorMessage,
+        archiveName: result.archiveName,
+        archiveSize: result.archiveSize,
+        archiveSha256: result.archiveSha256,
+        outputTail: result.outputTail,
+        outputSize: result.outputSize,
+        at,
+        id
+      })
+      if (changes === 1) this.#saveTail(id, result.outputTail)
+    })()
+  }
+
+  #saveTail (id: number, tail: string): void {
     this.#prepare(
-      `UPDATE gatherings SET status = @status, error_message = @errorMessage, archive_name = @archiveName,
-         archive_size = @archiveSize, archive_sha256 = @archiveSha256, output_tail = @outputTail, output_size = @outputSize,
-         finished_at = @at, updated_at = @at, pid = NULL, pid_start = NULL,
-         -- A new archive (leftovers packed after the old one vanished) ends an earlier expiry.
-         expired_at = CASE WHEN @archiveName != '' THEN NULL ELSE expired_at END,
-         expired_reason = CASE WHEN @archiveName != '' THEN '' ELSE expired_reason END
-       WHERE id = @id`
-    ).run({
-      status: result.status,
-      errorMessage: result.errorMessage,
-      archiveName: result.archiveName,
-      archiveSize: result.archiveSize,
-      archiveSha256: result.archiveSha256,
-      outputTail: result.outputTail,
-      outputSize: result.outputSize,
-      at,
-      id
-    })
+      `INSERT INTO gathering_output_tails (gathering_id, tail) VALUES (?, ?)
+       ON CONFLICT (gathering_id) DO UPDATE SET tail = excluded.tail`
+    ).run(id, tail)
   }
 
   delete (id: number): boolean {
-    return this.#prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
+    this.#changes++
+    return this.#db.transaction(() => {
+      this.#prepare('DELETE FROM gathering_output_tails WHERE gathering_id = ?').run(id)
+      return this.#prepare('DELETE FROM gatherings WHERE id = ?').run(id).changes === 1
+    })()
   }
 
   oldestArchived (exclude: number[]): number | undefined {
@@ -216,8 +266,10 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 
   expireArchive (id: number, at: string, reason: string): boolean {
+    this.#changes++
     return this.#prepare(
-      `UPDATE gatherings SET archive_name = '', archive_size = 0, archive_sha256 = '', expired_at = ?, expired_reason = ?, updated_at = ?
+      `UPDATE gatherings SET archive_name = '', archive_size = 0, archive_sha256 = '', expired_at = ?, expired_reason = ?, updated_at = ?,
+         revision = revision + 1
        WHERE id = ? AND archive_name != ''`
     ).run(at, reason, at, id).changes > 0
   }
@@ -239,20 +291,24 @@ export class SqliteGatheringStore implements GatheringStore {
   }
 }
 
-function whereClause ({ status, customName, createdBy }: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): { where: string, params: string[] } {
+function whereClause ({ status, customName, createdBy }: ListScope, beforeId: number | undefined): { where: string, params: Record<string, string | number> } {
   const conditions: string[] = []
-  const params: string[] = []
+  const params: Record<string, string | number> = {}
   if (status !== undefined) {
-    conditions.push('status = ?')
-    params.push(status)
+    conditions.push('status = @status')
+    params.status = status
   }
   if (customName !== undefined) {
-    conditions.push('custom_name = ?')
-    params.push(customName)
+    conditions.push('custom_name = @customName')
+    params.customName = customName
   }
   if (createdBy !== undefined) {
-    conditions.push('created_by = ?')
-    params.push(createdBy)
+    conditions.push('created_by = @createdBy')
+    params.createdBy = createdBy
+  }
+  if (beforeId !== undefined) {
+    conditions.push('id < @beforeId')
+    params.beforeId = beforeId
   }
   return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params }
 }
@@ -268,13 +324,13 @@ function toGathering (row: Row): Gathering {
     archiveName: row.archive_name,
     archiveSize: row.archive_size,
     archiveSha256: row.archive_sha256,
-    outputTail: row.output_tail,
     outputSize: row.output_size,
     errorMessage: row.error_message,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     createdBy: row.created_by,
     expiredAt: row.expired_at,
-    expiredReason: row.expired_reason
+    expiredReason: row.expired_reason,
+    revision: row.revision
   }
 }

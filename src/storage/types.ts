@@ -1,4 +1,4 @@
-import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus } from '../gatherings/types.js'
+import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
 
 export interface ListFilter {
   status?: GatheringStatus
@@ -7,9 +7,14 @@ export interface ListFilter {
   createdBy?: string
   limit?: number
   offset?: number
+  /** Only gatherings with a smaller id (keyset paging: a long list is read a slice at a time). */
+  beforeId?: number
   /** Characters of output tail to return per entry. */
   outputLimit: number
 }
+
+/** What narrows a list (without paging). */
+export type ListScope = Pick<ListFilter, 'status' | 'customName' | 'createdBy'>
 
 export interface NewGathering {
   customName: string
@@ -35,13 +40,19 @@ export interface RunProcess {
 export interface GatheringStore {
   /** Insert a queued (`new`) gathering and return it with its id. */
   insert (gathering: NewGathering): Gathering
+  /** The record without its output tail (cheap: what most reads need). */
   get (id: number): Gathering | undefined
+  /** The last `limit` characters of the output tail kept with the record. */
+  outputTail (id: number, limit: number): string
   /** The newest gathering with this custom name (created by `createdBy`, when given). */
   findByCustomName (customName: string, createdBy?: string): Gathering | undefined
   /** Newest first. */
-  list (filter: ListFilter): Gathering[]
-  /** Changes whenever anything a list with this filter shows changes (count, newest update, newest id). */
-  listVersion (filter: Omit<ListFilter, 'limit' | 'offset' | 'outputLimit'>): string
+  list (filter: ListFilter): ListedGathering[]
+  /**
+   * Changes whenever any record changes, in any way a list could show, and
+   * differs between processes: cheap enough to ask on every poll.
+   */
+  listVersion (): string
   countByStatus (status: GatheringStatus): number
   /** Ids with this status, oldest first. */
   idsByStatus (status: GatheringStatus): number[]

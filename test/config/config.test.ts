@@ -32,6 +32,8 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ MAX_STORAGE: '1048576' }).maxStorageBytes, 1048576)
     assert.equal(loadConfig({}).maxStorageBytes, undefined)
     assert.equal(loadConfig({}).minFreeSpaceBytes, 256 * 2 ** 20)
+    assert.equal(loadConfig({}).responseCacheBytes, 32 * 2 ** 20)
+    assert.equal(loadConfig({ RESPONSE_CACHE_SIZE: '0' }).responseCacheBytes, 0)
   })
 
   it('reads Go durations and DEBUG', () => {
@@ -61,6 +63,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['KEEP_GATHERED_FILES', { KEEP_GATHERED_FILES: 'maybe' }],
     ['MAX_STORAGE', { MAX_STORAGE: 'lots' }],
+    ['RESPONSE_CACHE_SIZE', { RESPONSE_CACHE_SIZE: '-1' }],
     ['MIN_FREE_SPACE', { MIN_FREE_SPACE: '-5Gi' }]
   ]
   for (const [variable, env] of bad) {

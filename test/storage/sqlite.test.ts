@@ -45,10 +45,12 @@ describe('SqliteGatheringStore', () => {
     assert.equal(done?.startedAt, at(2))
     assert.equal(done?.finishedAt, at(5))
     assert.equal(done?.updatedAt, at(5))
-    assert.equal(done?.outputTail, 'tail!')
+    assert.equal(store.outputTail(g.id, 100), 'tail!')
+    assert.equal(store.outputTail(g.id, 2), 'l!')
     assert.equal(store.runProcess(g.id), null, 'the pid is forgotten once finished')
     assert.equal(store.delete(g.id), true)
     assert.equal(store.delete(g.id), false)
+    assert.equal(store.outputTail(g.id, 100), '', 'the tail goes with the record')
     store.close()
   })
 
@@ -70,6 +72,95 @@ describe('SqliteGatheringStore', () => {
     assert.equal(store.findByCustomName('none'), undefined)
     assert.equal(store.countByStatus('new'), 5)
     store.close()
+  })
+
+  it('pages a long list by id (keyset) with the same filters', () => {
+    const store = new SqliteGatheringStore(':memory:')
+    for (let i = 1; i <= 7; i++) store.insert({ customName: i % 2 === 0 ? 'even' : 'odd', options, createdAt: at(i), createdBy: '' })
+    assert.deepEqual(store.list({ beforeId: 5, limit: 2, outputLimit: 0 }).map((g) => g.id), [4, 3])
+    assert.deepEqual(store.list({ customName: 'odd', beforeId: 5, outputLimit: 0 }).map((g) => g.id), [3, 1])
+    store.close()
+  })
+
+  it('serves a list\'s short tail from the record and a long one from the whole tail, counting characters', () => {
+    const store = new SqliteGatheringStore(':memory:')
+    const g = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })
+    // 3,000 characters, some outside the BMP and some of two or three bytes in UTF-8.
+    const tail = 'é€😀abc\n'.repeat(500)
+    store.updateOutput(g.id, tail, Buffer.byteLength(tail), at(2))
+    for (const limit of [1, 7, 200, 1024, 1025, 2999, 3000, 5000]) {
+      const expected = [...tail].slice(-limit).join('')
+      assert.equal(store.list({ outputLimit: limit })[0]?.outputTail, expected, `limit ${limit}`)
+      assert.equal(store.outputTail(g.id, limit), expected, `whole tail, limit ${limit}`)
+    }
+    store.close()
+  })
+
+  it('counts a revision per change of a record, and a list version per change of any', () => {
+    const store = new SqliteGatheringStore(':memory:')
+    const versions = new Set<string>([store.listVersion()])
+    const changed = (what: string) => {
+      assert.ok(!versions.has(store.listVersion()), `the list version changes when ${what}`)
+      versions.add(store.listVersion())
+    }
+    const g = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })
+    changed('a gathering is queued')
+    const revisions = [store.get(g.id)?.revision]
+    store.markStarted(g.id, at(1))
+    changed('it starts')
+    revisions.push(store.get(g.id)?.revision)
+    // The same millisecond twice: the revision still tells the writes apart.
+    store.updateOutput(g.id, 'a', 1, at(1))
+    changed('it prints')
+    revisions.push(store.get(g.id)?.revision)
+    store.updateOutput(g.id, 'ab', 2, at(1))
+    revisions.push(store.get(g.id)?.revision)
+    store.finish(g.id, { status: 'completed', errorMessage: '', archiveName: 'a.tar.gz', archiveSize: 1, archiveSha256: 'ab', outputTail: 'ab', outputSize: 2 }, at(1))
+    changed('it finishes')
+    revisions.push(store.get(g.id)?.revision)
+    store.expireArchive(g.id, at(1), 'gone')
+    changed('its archive expires')
+    revisions.push(store.get(g.id)?.revision)
+    assert.deepEqual(revisions, [0, 1, 2, 3, 4, 5])
+    store.delete(g.id)
+    changed('it is deleted')
+    const other = new SqliteGatheringStore(':memory:')
+    assert.notEqual(other.listVersion(), new SqliteGatheringStore(':memory:').listVersion(), 'another process, another version')
+    other.close()
+    store.close()
+  })
+
+  it('moves the output tail of records written by the previous schema to its own table', () => {
+    const path = join(dir, 'schema5.db')
+    const old = new Database(path)
+    // Schema version 5, as the previous release left it, with one finished record.
+    old.exec(`CREATE TABLE gatherings (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, custom_name TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL, options TEXT NOT NULL, archive_name TEXT NOT NULL DEFAULT '', archive_size INTEGER NOT NULL DEFAULT 0,
+      archive_sha256 TEXT NOT NULL DEFAULT '', output_tail TEXT NOT NULL DEFAULT '', output_size INTEGER NOT NULL DEFAULT 0,
+      error_message TEXT NOT NULL DEFAULT '', started_at TEXT, finished_at TEXT, pid INTEGER, pid_start TEXT,
+      created_by TEXT NOT NULL DEFAULT '', expired_at TEXT, expired_reason TEXT NOT NULL DEFAULT '');
+      CREATE INDEX gatherings_custom_name ON gatherings (custom_name, id);
+      CREATE INDEX gatherings_status ON gatherings (status, id);
+      CREATE INDEX gatherings_created_by ON gatherings (created_by, id);
+      CREATE INDEX gatherings_updated_at ON gatherings (updated_at);
+      PRAGMA user_version = 5;`)
+    const tail = 'line of output\n'.repeat(2000)
+    old.prepare(`INSERT INTO gatherings (created_at, updated_at, status, options, archive_name, output_tail, output_size, created_by)
+      VALUES (?, ?, 'completed', ?, 'must-gather-1.tar.gz', ?, ?, 'alice')`).run(at(1), at(2), JSON.stringify(options), tail, tail.length)
+    old.close()
+
+    const store = new SqliteGatheringStore(path)
+    const g = store.get(1)
+    assert.deepEqual([g?.status, g?.archiveName, g?.createdBy, g?.outputSize, g?.revision], ['completed', 'must-gather-1.tar.gz', 'alice', tail.length, 0])
+    assert.equal(store.outputTail(1, 65536), tail, 'the whole tail is kept')
+    assert.equal(store.list({ outputLimit: 200 })[0]?.outputTail, tail.slice(-200))
+    store.close()
+    const raw = new Database(path, { readonly: true })
+    assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok')
+    const brief = raw.prepare('SELECT length(output_brief) FROM gatherings').pluck().get() as number
+    assert.ok(brief <= 1024, `the record keeps only a brief tail (${brief} characters)`)
+    raw.close()
   })
 
   it('never reuses the id of a deleted gathering', () => {

@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream'
+
+import type { Phase } from '../gatherings/phase.js'
+import { FINISHED_STATUSES, type Gathering } from '../gatherings/types.js'
+import type { GatheringStore, ListScope } from '../storage/types.js'
+import { jsonList } from './json-list.js'
+import { presentGathering } from './present.js'
+import type { ResponseCache } from './response-cache.js'
+
+/** What the runner knows of its running gatherings that their records do not (yet) hold. */
+export interface LiveRuns {
+  liveOutput: (id: number) => { size: number, tail: (limit: number) => string } | undefined
+  livePhase: (id: number) => Phase | undefined
+  /** Changes whenever a running gathering prints or moves on. */
+  liveVersion: () => string
+}
+
+export interface GatheringViewsOptions {
+  store: GatheringStore
+  runs: LiveRuns
+  cache: ResponseCache
+  /** Characters of output in `exec-output` of one execution. */
+  execOutputLimit: number
+  /** Characters of output in `exec-output` of list entries. */
+  listOutputLimit: number
+  now?: () => Date
+}
+
+export interface ListPage {
+  limit?: number
+  offset?: number
+}
+
+/**
+ * The JSON the API answers for executions, and what its ETags are made of.
+ * A version names exactly what an answer shows: the same version, the same
+ * bytes. So a client's `If-None-Match` gets a 304 and a repeated GET gets the
+ * cached answer, both without serializing anything, while any change (a
+ * record written, a running execution printing, a second passing for a
+ * running execution's elapsed time) makes a new one.
+ */
+export class GatheringViews {
+  readonly #o: GatheringViewsOptions
+
+  constructor (options: GatheringViewsOptions) {
+    this.#o = options
+  }
+
+  /** What GET /must-gather/:id shows of `g`, as a version. */
+  version (g: Gathering): string {
+    if (g.status !== 'inprogress') return `${g.id}.${g.revision}`
+    const live = this.#o.runs.liveOutput(g.id)
+    return `${g.id}.${g.revision}.${live?.size ?? ''}.${this.#o.runs.livePhase(g.id) ?? ''}.${this.#second()}`
+  }
+
+  /** GET /must-gather/:id: a finished execution's answer comes from the cache after its first time. */
+  one (g: Gathering): Buffer {
+    const finished = FINISHED_STATUSES.includes(g.status)
+    const key = `one:${this.version(g)}`
+    const cached = finished ? this.#o.cache.get(key) : undefined
+    if (cached !== undefined) return cached
+    const body = Buffer.from(this.render(g, (limit) => this.#o.store.outputTail(g.id, limit), this.#o.execOutputLimit))
+    if (finished) this.#o.cache.set(key, body)
+    return body
+  }
+
+  /** What GET /must-gather with this scope and page shows, as a version. */
+  listVersion (scope: ListScope, page: ListPage): string {
+    const live = this.#o.runs.liveVersion()
+    const clock = live === '' ? '' : this.#second()
+    return [this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
+  }
+
+  /** GET /must-gather: newest first, a short output tail each; long lists stream (see jsonList). */
+  list (scope: ListScope, page: ListPage): Buffer | Readable {
+    const version = this.listVersion(scope, page)
+    const key = `list:${version}`
+    const cached = this.#o.cache.get(key)
+    if (cached !== undefined) return cached
+    const outputLimit = this.#o.listOutputLimit
+    return jsonList({
+      read: (count, beforeId) => this.#o.store.list({
+        ...scope,
+        limit: count,
+        ...(beforeId === undefined ? { offset: page.offset } : { beforeId }),
+        outputLimit
+      }),
+      render: (g) => this.render(g, () => g.outputTail, outputLimit),
+      limit: page.limit,
+      keepBytes: this.#o.cache.entryLimit,
+      // A list streamed over several turns is kept only if nothing changed meanwhile.
+      keep: (body) => {
+        if (this.listVersion(scope, page) === version) this.#o.cache.set(key, body)
+      }
+    })
+  }
+
+  /** One execution as JSON text, with the live output of a running one. */
+  render (g: Gathering, storedTail: (limit: number) => string, limit: number): string {
+    const live = g.status === 'inprogress' ? this.#o.runs.liveOutput(g.id) : undefined
+    return JSON.stringify(presentGathering(g, {
+      execOutput: live !== undefined ? live.tail(limit) : g.status === 'new' ? '' : storedTail(limit),
+      outputBytes: live?.size ?? g.outputSize,
+      phase: this.#o.runs.livePhase(g.id),
+      now: this.#now()
+    }))
+  }
+
+  #now (): Date {
+    return this.#o.now?.() ?? new Date()
+  }
+
+  /** A running execution's elapsed time changes every second. */
+  #second (): number {
+    return Math.floor(this.#now().getTime() / 1000)
+  }
+}
