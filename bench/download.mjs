@@ -78,12 +78,22 @@ export async function downloadBench (ctx) {
     const refBest = Math.max(...refRates)
     const one = svcBest / refBest
 
-    ctx.log(`${CONCURRENT} concurrent 1 GiB downloads`)
-    const refMany = await curlMany(refUrl, size, CONCURRENT)
-    const peak = new PeakRss(service.pid)
-    const svcMany = await curlMany(svcUrl, size, CONCURRENT)
-    const peakMany = peak.peak()
-    const growthMany = peakMany - peak.startMiB
+    /** @type {number[]} */ const svcManyRates = []
+    /** @type {number[]} */ const refManyRates = []
+    let peakMany = 0
+    let growthMany = 0
+    for (let i = 0; i < ROUNDS; i++) {
+      ctx.log(`${CONCURRENT} concurrent 1 GiB downloads, round ${i + 1} of ${ROUNDS}`)
+      if (i % 2 === 0) refManyRates.push(await curlMany(refUrl, size, CONCURRENT))
+      const peak = new PeakRss(service.pid)
+      svcManyRates.push(await curlMany(svcUrl, size, CONCURRENT))
+      const p = peak.peak()
+      peakMany = Math.max(peakMany, p)
+      growthMany = Math.max(growthMany, p - peak.startMiB)
+      if (i % 2 === 1) refManyRates.push(await curlMany(refUrl, size, CONCURRENT))
+    }
+    const svcMany = Math.max(...svcManyRates)
+    const refMany = Math.max(...refManyRates)
     const many = svcMany / refMany
 
     const reference = files.kind.startsWith('nginx') ? /** @type {string} */ (files.kind.split(' ')[0]) : 'Node static server'
@@ -110,7 +120,7 @@ export async function downloadBench (ctx) {
         target: '≥ 0.8',
         met: met(many >= 0.8),
         rss: mibText(peakMany),
-        note: `${CONCURRENT} curl downloads at once, aggregate bytes over wall time`
+        note: `${CONCURRENT} curl downloads at once, aggregate bytes over wall time, best of ${ROUNDS} alternating rounds`
       }),
       row({
         group: 6,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import { parseRange } from '../../src/http/send-archive.js'
+import { descriptorsOn } from '../helpers/open-files.js'
 import { type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish, stopAndClean } from '../helpers/service.js'
 
 describe('parseRange', () => {
@@ -37,6 +38,7 @@ describe('downloads', () => {
   after(async () => stopAndClean(service))
 
   it('sends Content-Length, a strong ETag from the sha256, Last-Modified and Accept-Ranges', async () => {
+    assert.ok(archive.equals(readFileSync(join(service.dataDir, String(id), 'archive.tar.gz'))), 'the download is the file, byte for byte')
     const response = await service.fetch(`/must-gather/${id}/data`)
     const sha = createHash('sha256').update(archive).digest('hex')
     assert.equal(response.headers.get('etag'), `"${sha}"`)
@@ -81,9 +83,7 @@ describe('downloads', () => {
 
   it('a client that goes away mid-download releases the file handle', async () => {
     const archivePath = join(service.dataDir, String(id), 'archive.tar.gz')
-    const openHandles = (): number => readdirSync(`/proc/${service.process.pid}/fd`).filter((fd) => {
-      try { return readlinkSync(`/proc/${service.process.pid}/fd/${fd}`) === archivePath } catch { return false }
-    }).length
+    const openHandles = (): number => descriptorsOn(service.process.pid as number, archivePath)
     await new Promise<void>((resolve, reject) => {
       const req = request(`${service.url}/must-gather/${id}/data`, (res) => {
         res.once('data', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { readdirSync, readlinkSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import { descriptorsOn } from '../helpers/open-files.js'
 import { type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish, stopAndClean } from '../helpers/service.js'
 
 /** Live output: plain chunked text and Server-Sent Events, several followers, late joiners, disconnects. */
@@ -85,9 +85,7 @@ describe('GET /must-gather/:id/output?follow=true', () => {
   it('a follower that disconnects releases its file handle; the run goes on', async () => {
     const { body } = await service.post({ image: `${SIM_IMAGE}:slow-3` })
     const outputPath = join(service.dataDir, String(body.id), 'output.log')
-    const handles = (): number => readdirSync(`/proc/${service.process.pid}/fd`).filter((fd) => {
-      try { return readlinkSync(`/proc/${service.process.pid}/fd/${fd}`) === outputPath } catch { return false }
-    }).length
+    const handles = (): number => descriptorsOn(service.process.pid as number, outputPath)
     const writerHandles = await waitFor(() => handles() > 0 && handles(), 'the run to open its output')
     await new Promise<void>((resolve) => {
       const req = request(`${service.url}/must-gather/${body.id}/output?follow=true`, (res) => {
