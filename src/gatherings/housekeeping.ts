@@ -31,6 +31,9 @@ export interface HousekeepingOptions {
   now: () => string
 }
 
+/** Archive files checked at once at start-up. */
+const CHECKS_IN_FLIGHT = 256
+
 /**
  * What keeps records and files true to each other across crashes and time:
  * recovery at start-up (interrupted runs, orphan processes, orphan or
@@ -159,17 +162,23 @@ export class Housekeeping {
         'The data directory holds none of the archives on record; is the volume mounted? Records are left as they are.')
       return
     }
-    for (const id of ids) {
+    const isMissing = (id: number): Promise<boolean> => access(this.#o.paths.archive(id)).then(() => false, (error: NodeJS.ErrnoException) => {
+      // Only "no such file" is an answer; EACCES or EIO on a sick volume is not.
+      if (error.code !== 'ENOENT') this.#o.logger.warn({ id, code: error.code }, 'Cannot check the archive file of a gathering.')
+      return error.code === 'ENOENT'
+    })
+    // Many checks in flight: one at a time, each waits its turn in the thread pool
+    // (100,000 records: 17 s and 11 s of CPU, against about 1 s).
+    for (let start = 0; start < ids.length; start += CHECKS_IN_FLIGHT) {
       if (this.#o.signal.aborted) return
-      const missing = await access(this.#o.paths.archive(id)).then(() => false, (error: NodeJS.ErrnoException) => {
-        // Only "no such file" is an answer; EACCES or EIO on a sick volume is not.
-        if (error.code !== 'ENOENT') this.#o.logger.warn({ id, code: error.code }, 'Cannot check the archive file of a gathering.')
-        return error.code === 'ENOENT'
-      })
-      if (!missing) continue
-      // Only if the record still names it: retention or a delete may have got there first.
-      if (this.#o.store.expireArchive(id, this.#o.now(), 'found missing at start-up (its file was removed outside the service)')) {
-        this.#o.logger.warn({ id }, 'The archive file of this gathering is missing; marked expired.')
+      const batch = ids.slice(start, start + CHECKS_IN_FLIGHT)
+      const missing = await Promise.all(batch.map(isMissing))
+      for (const [index, id] of batch.entries()) {
+        if (missing[index] !== true) continue
+        // Only if the record still names it: retention or a delete may have got there first.
+        if (this.#o.store.expireArchive(id, this.#o.now(), 'found missing at start-up (its file was removed outside the service)')) {
+          this.#o.logger.warn({ id }, 'The archive file of this gathering is missing; marked expired.')
+        }
       }
     }
   }
