@@ -2,7 +2,7 @@
 // 3. GET /must-gather/:id and 4. GET /must-gather, against the real service
 // (records in SQLite) and a minimal Fastify app serving the same JSON from memory.
 import { seededService, startJsonReference, uncachedTwin } from './fixtures.mjs'
-import { fmt, loadPair, met, mibText, PeakRss, rateText, removeTempDir, rssMiB, row, sleep } from './lib.mjs'
+import { fmt, getGathering, IMAGE, loadPair, met, mibText, PeakRss, post, rateText, removeTempDir, rssMiB, row, sleep } from './lib.mjs'
 
 /** Connections for the single-execution route (issue: 50). */
 const GET_CONNECTIONS = 50
@@ -10,6 +10,7 @@ const GET_CONNECTIONS = 50
 const LIST_CONNECTIONS = 10
 const SECONDS = 5
 const PAGE = 50
+const PRINTING = ', while an execution prints'
 
 /**
  * @param {string} url
@@ -95,8 +96,15 @@ export async function listBench (ctx) {
   const smallPage = await json(`${small.service.url}${page}`)
   const reference = await startJsonReference({ '/full': smallFull, '/page': smallPage })
   const twin = await uncachedTwin(small.service)
+  const variants = /** @type {const} */ ([
+    ['', small.service.url, small.service.pid],
+    [PRINTING, small.service.url, small.service.pid],
+    [', response cache off', twin.url, twin.pid]
+  ])
   try {
-    for (const [label, svcUrl, pid] of /** @type {const} */ ([['', small.service.url, small.service.pid], [', response cache off', twin.url, twin.pid]])) {
+    for (const [label, svcUrl, pid] of variants) {
+      // Every second, a running execution's output and elapsed time change the list.
+      const printing = label === PRINTING ? await post(svcUrl, { image: `${IMAGE}:slow-90_lines-90000` }) : undefined
       let peak = new PeakRss(pid)
       const { a: svc, b: ref } = await loadPair({ url: `${svcUrl}${full}`, ...options }, { url: `${reference.url}/full`, ...options })
       ctx.report(row({
@@ -108,12 +116,15 @@ export async function listBench (ctx) {
         target: '≥ 500 req/s',
         met: met(svc.rps >= 500 && svc.errors === 0),
         rss: rssText(peak),
-        note: label === ''
-          ? `the whole list (${fmt(JSON.stringify(smallFull).length / 1e6, 1)} MB of JSON), autocannon ${LIST_CONNECTIONS} connections (lists are polled by UI tabs), ` +
+        note: {
+          '': `the whole list (${fmt(JSON.stringify(smallFull).length / 1e6, 1)} MB of JSON), autocannon ${LIST_CONNECTIONS} connections (lists are polled by UI tabs), ` +
             `${SECONDS} s × 2 alternating rounds, best of each; reference: the same JSON from memory (minimal Fastify). Records: copies of a real run's row ` +
             '(24 kB output tail each), inserted into the database the service migrated, every one with its archive file. Default settings: while nothing ' +
-            'changes, every poll after the first is answered from the response cache'
-          : 'the same from a second service process on the same database with RESPONSE_CACHE_SIZE=0: every answer read and serialized (as after each change)'
+            'changes, every poll after the first is answered from the response cache',
+          [PRINTING]: 'the same while an execution runs and prints (simulator tag slow-90_lines-90000, 1,000 lines a second): its output and elapsed ' +
+            'time change the list every second, so answers are built anew from the unchanged finished entries (kept as JSON text) and the running one',
+          ', response cache off': 'the same from a second service process on the same database with RESPONSE_CACHE_SIZE=0: every answer read and serialized'
+        }[label]
       }))
       peak = new PeakRss(pid)
       const { a: svcPage, b: refPage } = await loadPair({ url: `${svcUrl}${page}`, ...options }, { url: `${reference.url}/page`, ...options })
@@ -126,6 +137,11 @@ export async function listBench (ctx) {
         rss: rssText(peak),
         note: label === '' ? `the newest ${PAGE} (${fmt(JSON.stringify(smallPage).length / 1000)} kB of JSON), same settings; reference: the same JSON from memory` : ''
       }))
+      if (printing !== undefined) {
+        const still = await getGathering(svcUrl, printing.id)
+        if (still.status !== 'inprogress') ctx.log(`the printing execution ended before the measurement did (${still.status})`)
+        await fetch(`${svcUrl}/must-gather/${printing.id}`, { method: 'DELETE' })
+      }
     }
   } finally {
     await reference.stop()

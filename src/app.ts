@@ -124,7 +124,9 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   const credentials = runCredentials(config, reviewer?.endpoint)
   const store = new SqliteGatheringStore(config.dbPath)
   const paths = new GatheringPaths(config.dataDir)
-  const responseCache = new ResponseCache(config.responseCacheBytes)
+  // Three quarters for whole answers, a quarter for list entries (about 1 kB each).
+  const responseCache = new ResponseCache(Math.floor(config.responseCacheBytes * 0.75))
+  const listEntries = new ResponseCache<string>(Math.floor(config.responseCacheBytes * 0.25))
   // The runner is created just below; the gauges read it only when scraped.
   const metrics: ServiceMetrics = new ServiceMetrics({
     queued: () => runner.queuedCount,
@@ -200,6 +202,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
       store,
       runs: runner,
       cache: responseCache,
+      entries: listEntries,
       execOutputLimit: config.execOutputLimit,
       listOutputLimit: config.listOutputLimit
     }),

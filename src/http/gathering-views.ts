@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 
 import type { Phase } from '../gatherings/phase.js'
 import { FINISHED_STATUSES, type Gathering } from '../gatherings/types.js'
-import type { GatheringStore, ListScope } from '../storage/types.js'
+import type { GatheringStore, ListFilter, ListScope } from '../storage/types.js'
 import { jsonList } from './json-list.js'
 import { presentGathering } from './present.js'
 import type { ResponseCache } from './response-cache.js'
@@ -18,7 +18,10 @@ export interface LiveRuns {
 export interface GatheringViewsOptions {
   store: GatheringStore
   runs: LiveRuns
+  /** Whole answers. */
   cache: ResponseCache
+  /** List entries of finished executions, as JSON text: a list built anew after a change reads only what changed. */
+  entries: ResponseCache<string>
   /** Characters of output in `exec-output` of one execution. */
   execOutputLimit: number
   /** Characters of output in `exec-output` of list entries. */
@@ -77,21 +80,42 @@ export class GatheringViews {
     const key = `list:${version}`
     const cached = this.#o.cache.get(key)
     if (cached !== undefined) return cached
-    const outputLimit = this.#o.listOutputLimit
     return jsonList({
-      read: (count, beforeId) => this.#o.store.list({
-        ...scope,
-        limit: count,
-        ...(beforeId === undefined ? { offset: page.offset } : { beforeId }),
-        outputLimit
-      }),
-      render: (g) => this.render(g, () => g.outputTail, outputLimit),
+      read: (count, beforeId) => this.#entriesOf({ ...scope, limit: count, ...(beforeId === undefined ? { offset: page.offset } : { beforeId }) }),
+      render: (entry) => entry.json,
       limit: page.limit,
       keepBytes: this.#o.cache.entryLimit,
       // A list streamed over several turns is kept only if nothing changed meanwhile.
       keep: (body) => {
         if (this.listVersion(scope, page) === version) this.#o.cache.set(key, body)
       }
+    })
+  }
+
+  /**
+   * A list's entries as JSON text: those of finished executions whose
+   * revision is unchanged from the entry cache, the rest read (in one query)
+   * and rendered. After a change, a list is mostly entries that did not.
+   */
+  #entriesOf (filter: ListFilter): Array<{ id: number, json: string }> {
+    const keys = this.#o.store.listKeys(filter)
+    const json = new Map<number, string>()
+    const toRead: number[] = []
+    for (const { id, revision, status } of keys) {
+      const cached = FINISHED_STATUSES.includes(status) ? this.#o.entries.get(`${id}.${revision}`) : undefined
+      if (cached !== undefined) json.set(id, cached)
+      else toRead.push(id)
+    }
+    const limit = this.#o.listOutputLimit
+    for (const g of this.#o.store.getMany(toRead, limit)) {
+      const text = this.render(g, () => g.outputTail, limit)
+      if (FINISHED_STATUSES.includes(g.status)) this.#o.entries.set(`${g.id}.${g.revision}`, text)
+      json.set(g.id, text)
+    }
+    // Keys and rows were read in the same turn: every key has its row.
+    return keys.flatMap(({ id }) => {
+      const text = json.get(id)
+      return text === undefined ? [] : [{ id, json: text }]
     })
   }
 

@@ -1,12 +1,13 @@
 /**
- * Serialized JSON answers, kept under a key that changes whenever what they
- * show changes (a record's revision, the store's list version). Every open UI
- * tab polls the list every 10 s and a detail view polls its execution: while
+ * Serialized JSON, kept under a key that changes whenever what it shows
+ * changes (a record's revision, the store's list version). Every open UI tab
+ * polls the list every 10 s and a detail view polls its execution: while
  * nothing changed they all get the same bytes, with no database read and no
- * serialization. Bounded by bytes; the least recently used go first.
+ * serialization. Bounded by bytes (a string's length counts as its bytes:
+ * JSON here is nearly all ASCII); the least recently used go first.
  */
-export class ResponseCache {
-  readonly #entries = new Map<string, Buffer>()
+export class ResponseCache<T extends Buffer | string = Buffer> {
+  readonly #entries = new Map<string, T>()
   readonly #maxBytes: number
   #bytes = 0
   #hits = 0
@@ -22,7 +23,7 @@ export class ResponseCache {
     return Math.floor(this.#maxBytes / 4)
   }
 
-  get (key: string): Buffer | undefined {
+  get (key: string): T | undefined {
     const body = this.#entries.get(key)
     if (body === undefined) {
       this.#misses++
@@ -35,7 +36,7 @@ export class ResponseCache {
     return body
   }
 
-  set (key: string, body: Buffer): void {
+  set (key: string, body: T): void {
     if (body.length > this.entryLimit) return
     this.#forget(key)
     this.#entries.set(key, body)

@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 
 import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
-import type { GatheringStore, ListFilter, ListScope, NewGathering, RunProcess } from './types.js'
+import type { GatheringStore, ListFilter, ListKey, ListScope, NewGathering, RunProcess } from './types.js'
 
 /**
  * Characters of output tail each record keeps inline for lists (LIST_OUTPUT_LIMIT, 200 by default,
@@ -148,17 +148,25 @@ export class SqliteGatheringStore implements GatheringStore {
     return row && toGathering(row)
   }
 
-  list ({ limit, offset, beforeId, outputLimit, ...scope }: ListFilter): ListedGathering[] {
+  listKeys ({ limit, offset, beforeId, ...scope }: ListFilter): ListKey[] {
     const { where, params } = whereClause(scope, beforeId)
+    return this.#prepare(`SELECT id, revision, status FROM gatherings ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: limit ?? -1, offset: offset ?? 0 }) as ListKey[]
+  }
+
+  getMany (ids: number[], outputLimit: number): ListedGathering[] {
+    if (ids.length === 0) return []
     // The brief tail each row keeps serves the usual short limit without reading the whole tail.
     const [tail, join] = outputLimit <= 0
       ? ['\'\'', '']
       : outputLimit <= BRIEF_CHARS
         ? ['substr(output_brief, -@outputLimit)', '']
         : ['coalesce(substr(t.tail, -@outputLimit), \'\')', 'LEFT JOIN gathering_output_tails t ON t.gathering_id = gatherings.id']
+    // One statement for any number of ids: they travel as one JSON array.
     const rows = this.#prepare(
-      `SELECT ${COLUMNS}, ${tail} AS output_tail FROM gatherings ${join} ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`
-    ).all({ ...params, outputLimit, limit: limit ?? -1, offset: offset ?? 0 }) as Array<Row & { output_tail: string }>
+      `SELECT ${COLUMNS}, ${tail} AS output_tail FROM gatherings ${join}
+       WHERE id IN (SELECT value FROM json_each(@ids)) ORDER BY id DESC`
+    ).all({ ids: JSON.stringify(ids), outputLimit }) as Array<Row & { output_tail: string }>
     return rows.map((row) => ({ ...toGathering(row), outputTail: row.output_tail }))
   }
 

@@ -9,12 +9,17 @@ export interface ListFilter {
   offset?: number
   /** Only gatherings with a smaller id (keyset paging: a long list is read a slice at a time). */
   beforeId?: number
-  /** Characters of output tail to return per entry. */
-  outputLimit: number
 }
 
 /** What narrows a list (without paging). */
 export type ListScope = Pick<ListFilter, 'status' | 'customName' | 'createdBy'>
+
+/** A list entry before it is read: enough to tell whether an earlier rendering of it still holds. */
+export interface ListKey {
+  id: number
+  revision: number
+  status: GatheringStatus
+}
 
 export interface NewGathering {
   customName: string
@@ -46,8 +51,10 @@ export interface GatheringStore {
   outputTail (id: number, limit: number): string
   /** The newest gathering with this custom name (created by `createdBy`, when given). */
   findByCustomName (customName: string, createdBy?: string): Gathering | undefined
-  /** Newest first. */
-  list (filter: ListFilter): ListedGathering[]
+  /** Which gatherings a list shows, newest first: their keys only, read from the records' indexes and heads. */
+  listKeys (filter: ListFilter): ListKey[]
+  /** These gatherings (those that exist), newest first, each with the last `outputLimit` characters of its output. */
+  getMany (ids: number[], outputLimit: number): ListedGathering[]
   /**
    * Changes whenever any record changes, in any way a list could show, and
    * differs between processes: cheap enough to ask on every poll.
