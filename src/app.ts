@@ -126,7 +126,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   const paths = new GatheringPaths(config.dataDir)
   // Three quarters for whole answers, a quarter for list entries (about 1 kB each).
   const responseCache = new ResponseCache(Math.floor(config.responseCacheBytes * 0.75))
-  const listEntries = new ResponseCache<string>(Math.floor(config.responseCacheBytes * 0.25))
+  const listEntries = new ResponseCache(Math.floor(config.responseCacheBytes * 0.25))
   // The runner is created just below; the gauges read it only when scraped.
   const metrics: ServiceMetrics = new ServiceMetrics({
     queued: () => runner.queuedCount,

@@ -20,8 +20,8 @@ export interface GatheringViewsOptions {
   runs: LiveRuns
   /** Whole answers. */
   cache: ResponseCache
-  /** List entries of finished executions, as JSON text: a list built anew after a change reads only what changed. */
-  entries: ResponseCache<string>
+  /** List entries of finished executions, as JSON: a list built anew after a change reads only what changed. */
+  entries: ResponseCache
   /** Characters of output in `exec-output` of one execution. */
   execOutputLimit: number
   /** Characters of output in `exec-output` of list entries. */
@@ -93,13 +93,13 @@ export class GatheringViews {
   }
 
   /**
-   * A list's entries as JSON text: those of finished executions whose
+   * A list's entries as JSON: those of finished executions whose
    * revision is unchanged from the entry cache, the rest read (in one query)
    * and rendered. After a change, a list is mostly entries that did not.
    */
-  #entriesOf (filter: ListFilter): Array<{ id: number, json: string }> {
+  #entriesOf (filter: ListFilter): Array<{ id: number, json: Buffer }> {
     const keys = this.#o.store.listKeys(filter)
-    const json = new Map<number, string>()
+    const json = new Map<number, Buffer>()
     const toRead: number[] = []
     for (const { id, revision, status } of keys) {
       const cached = FINISHED_STATUSES.includes(status) ? this.#o.entries.get(`${id}.${revision}`) : undefined
@@ -108,14 +108,14 @@ export class GatheringViews {
     }
     const limit = this.#o.listOutputLimit
     for (const g of this.#o.store.getMany(toRead, limit)) {
-      const text = this.render(g, () => g.outputTail, limit)
-      if (FINISHED_STATUSES.includes(g.status)) this.#o.entries.set(`${g.id}.${g.revision}`, text)
-      json.set(g.id, text)
+      const entry = Buffer.from(this.render(g, () => g.outputTail, limit))
+      if (FINISHED_STATUSES.includes(g.status)) this.#o.entries.set(`${g.id}.${g.revision}`, entry)
+      json.set(g.id, entry)
     }
     // Keys and rows were read in the same turn: every key has its row.
     return keys.flatMap(({ id }) => {
-      const text = json.get(id)
-      return text === undefined ? [] : [{ id, json: text }]
+      const entry = json.get(id)
+      return entry === undefined ? [] : [{ id, json: entry }]
     })
   }
 

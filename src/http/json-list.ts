@@ -10,8 +10,8 @@ export interface JsonListOptions<T extends { id: number }> {
    * `beforeId` is undefined, else those older than `beforeId`.
    */
   read: (count: number, beforeId: number | undefined) => T[]
-  /** One entry as JSON text. */
-  render: (entry: T) => string
+  /** One entry as JSON (UTF-8). */
+  render: (entry: T) => Buffer
   /** Entries in all (the page's limit); undefined: as many as there are. */
   limit: number | undefined
   /** A whole answer of at most this many bytes is handed to `keep` once complete (for the response cache). */
@@ -34,17 +34,17 @@ export function jsonList<T extends { id: number }> (options: JsonListOptions<T>)
   const { read, render, limit } = options
   const wanted = Math.min(SLICE_ENTRIES, limit ?? SLICE_ENTRIES)
   const first = read(wanted, undefined)
-  const head = `[${first.map(render).join(',')}`
   const last = first.at(-1)
   if (first.length < wanted || limit === first.length || last === undefined) {
-    const body = Buffer.from(`${head}]`)
+    const body = joined(OPEN, first, render, CLOSE)
     if (body.length <= options.keepBytes) options.keep(body)
     return body
   }
+  const head = joined(OPEN, first, render)
   return Readable.from(slices(options, head, last.id, limit === undefined ? undefined : limit - first.length), { objectMode: false })
 }
 
-async function * slices<T extends { id: number }> (options: JsonListOptions<T>, head: string, lastId: number, remaining: number | undefined): AsyncGenerator<Buffer> {
+async function * slices<T extends { id: number }> (options: JsonListOptions<T>, head: Buffer, lastId: number, remaining: number | undefined): AsyncGenerator<Buffer> {
   const kept = new KeptBody(options.keepBytes)
   yield kept.add(head)
   for (let beforeId = lastId; remaining === undefined || remaining > 0;) {
@@ -52,15 +52,33 @@ async function * slices<T extends { id: number }> (options: JsonListOptions<T>, 
     await nextTurn()
     const wanted = Math.min(SLICE_ENTRIES, remaining ?? SLICE_ENTRIES)
     const slice = options.read(wanted, beforeId)
-    if (slice.length > 0) yield kept.add(`,${slice.map(options.render).join(',')}`)
+    if (slice.length > 0) yield kept.add(joined(COMMA, slice, options.render))
     const last = slice.at(-1)
     if (slice.length < wanted || last === undefined) break
     beforeId = last.id
     if (remaining !== undefined) remaining -= slice.length
   }
-  yield kept.add(']')
+  yield kept.add(CLOSE)
   const whole = kept.whole()
   if (whole !== undefined) options.keep(whole)
+}
+
+const OPEN = Buffer.from('[')
+const COMMA = Buffer.from(',')
+const CLOSE = Buffer.from(']')
+
+/**
+ * `before`, the entries separated by commas, then `after`, in one Buffer:
+ * copied once, with no megabyte-long string on the JavaScript heap on the way.
+ */
+function joined<T> (before: Buffer, entries: T[], render: (entry: T) => Buffer, after?: Buffer): Buffer {
+  const pieces: Buffer[] = [before]
+  for (const [index, entry] of entries.entries()) {
+    if (index > 0) pieces.push(COMMA)
+    pieces.push(render(entry))
+  }
+  if (after !== undefined) pieces.push(after)
+  return Buffer.concat(pieces)
 }
 
 /** The pieces of an answer while it stays small enough to keep. */
@@ -73,8 +91,7 @@ class KeptBody {
     this.#maxBytes = maxBytes
   }
 
-  add (text: string): Buffer {
-    const piece = Buffer.from(text)
+  add (piece: Buffer): Buffer {
     this.#bytes += piece.length
     if (this.#bytes > this.#maxBytes) this.#pieces = undefined
     this.#pieces?.push(piece)

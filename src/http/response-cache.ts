@@ -3,11 +3,10 @@
  * changes (a record's revision, the store's list version). Every open UI tab
  * polls the list every 10 s and a detail view polls its execution: while
  * nothing changed they all get the same bytes, with no database read and no
- * serialization. Bounded by bytes (a string's length counts as its bytes:
- * JSON here is nearly all ASCII); the least recently used go first.
+ * serialization. Bounded by bytes; the least recently used go first.
  */
-export class ResponseCache<T extends Buffer | string = Buffer> {
-  readonly #entries = new Map<string, T>()
+export class ResponseCache {
+  readonly #entries = new Map<string, Buffer>()
   readonly #maxBytes: number
   #bytes = 0
   #hits = 0
@@ -23,7 +22,7 @@ export class ResponseCache<T extends Buffer | string = Buffer> {
     return Math.floor(this.#maxBytes / 4)
   }
 
-  get (key: string): T | undefined {
+  get (key: string): Buffer | undefined {
     const body = this.#entries.get(key)
     if (body === undefined) {
       this.#misses++
@@ -36,7 +35,7 @@ export class ResponseCache<T extends Buffer | string = Buffer> {
     return body
   }
 
-  set (key: string, body: T): void {
+  set (key: string, body: Buffer): void {
     if (body.length > this.entryLimit) return
     this.#forget(key)
     this.#entries.set(key, body)

@@ -27,7 +27,7 @@ async function text (body: Buffer | Readable): Promise<string> {
   return Buffer.concat(chunks).toString()
 }
 
-const render = (r: { id: number, name: string }) => JSON.stringify(r)
+const render = (r: { id: number, name: string }) => Buffer.from(JSON.stringify(r))
 
 describe('jsonList', () => {
   it('answers a list that fits in one slice as one Buffer, and keeps it', async () => {
