@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 
 import type { Phase } from '../gatherings/phase.js'
@@ -44,6 +45,11 @@ export interface ListPage {
  */
 export class GatheringViews {
   readonly #o: GatheringViewsOptions
+  /**
+   * Part of every version: another process (after a restart, a restored
+   * database, other limits) never matches an ETag this one gave.
+   */
+  readonly #instance = randomBytes(6).toString('base64url')
 
   constructor (options: GatheringViewsOptions) {
     this.#o = options
@@ -51,9 +57,9 @@ export class GatheringViews {
 
   /** What GET /must-gather/:id shows of `g`, as a version. */
   version (g: Gathering): string {
-    if (g.status !== 'inprogress') return `${g.id}.${g.revision}`
+    if (g.status !== 'inprogress') return `${this.#instance}.${g.id}.${g.revision}`
     const live = this.#o.runs.liveOutput(g.id)
-    return `${g.id}.${g.revision}.${live?.size ?? ''}.${this.#o.runs.livePhase(g.id) ?? ''}.${this.#second()}`
+    return `${this.#instance}.${g.id}.${g.revision}.${live?.size ?? ''}.${this.#o.runs.livePhase(g.id) ?? ''}.${this.#second()}`
   }
 
   /** GET /must-gather/:id: a finished execution's answer comes from the cache after its first time. */
@@ -63,15 +69,15 @@ export class GatheringViews {
     const cached = finished ? this.#o.cache.get(key) : undefined
     if (cached !== undefined) return cached
     const body = Buffer.from(this.render(g, (limit) => this.#o.store.outputTail(g.id, limit), this.#o.execOutputLimit))
-    if (finished) this.#o.cache.set(key, body)
-    return body
+    return finished ? this.#o.cache.set(key, body) : body
   }
 
   /** What GET /must-gather with this scope and page shows, as a version. */
   listVersion (scope: ListScope, page: ListPage): string {
     const live = this.#o.runs.liveVersion()
-    const clock = live === '' ? '' : this.#second()
-    return [this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
+    // Also a record left `inprogress` that no run tracks (its final state could not be written) shows a growing elapsed time.
+    const clock = live !== '' || this.#o.store.countByStatus('inprogress') > 0 ? this.#second() : ''
+    return [this.#instance, this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
   }
 
   /** GET /must-gather: newest first, a short output tail each; long lists stream (see jsonList). */
@@ -109,8 +115,7 @@ export class GatheringViews {
     const limit = this.#o.listOutputLimit
     for (const g of this.#o.store.getMany(toRead, limit)) {
       const entry = Buffer.from(this.render(g, () => g.outputTail, limit))
-      if (FINISHED_STATUSES.includes(g.status)) this.#o.entries.set(`${g.id}.${g.revision}`, entry)
-      json.set(g.id, entry)
+      json.set(g.id, FINISHED_STATUSES.includes(g.status) ? this.#o.entries.set(`${g.id}.${g.revision}`, entry) : entry)
     }
     // Keys and rows were read in the same turn: every key has its row.
     return keys.flatMap(({ id }) => {
@@ -126,7 +131,8 @@ export class GatheringViews {
       execOutput: live !== undefined ? live.tail(limit) : g.status === 'new' ? '' : storedTail(limit),
       outputBytes: live?.size ?? g.outputSize,
       phase: this.#o.runs.livePhase(g.id),
-      now: this.#now()
+      // Whole seconds, as in the versions: within one version every answer is the same.
+      now: new Date(this.#second() * 1000)
     }))
   }
 

@@ -35,18 +35,23 @@ export class ResponseCache {
     return body
   }
 
-  set (key: string, body: Buffer): void {
-    if (body.length > this.entryLimit) return
+  /** Keeps `body` (unless too large); returns what to send: the kept copy, or `body` itself. */
+  set (key: string, body: Buffer): Buffer {
+    if (body.length > this.entryLimit) return body
     this.#forget(key)
-    this.#entries.set(key, body)
-    this.#bytes += body.length
+    // A small Buffer is a slice of Node's shared 8 KiB pool: kept, it would keep the whole
+    // slab alive. Kept answers get memory of their own.
+    const kept = body.buffer.byteLength > body.length ? copyOfItsOwn(body) : body
+    this.#entries.set(key, kept)
+    this.#bytes += cost(key, kept)
     for (const [oldest] of this.#entries) {
       if (this.#bytes <= this.#maxBytes) break
       this.#forget(oldest)
     }
+    return kept
   }
 
-  /** For the metrics: bytes held, and lookups that found an answer or did not. */
+  /** For the metrics: bytes held (with each entry's bookkeeping), and lookups that found an answer or did not. */
   stats (): { bytes: number, entries: number, hits: number, misses: number } {
     return { bytes: this.#bytes, entries: this.#entries.size, hits: this.#hits, misses: this.#misses }
   }
@@ -55,6 +60,21 @@ export class ResponseCache {
     const body = this.#entries.get(key)
     if (body === undefined) return
     this.#entries.delete(key)
-    this.#bytes -= body.length
+    this.#bytes -= cost(key, body)
   }
+}
+
+/** Bookkeeping per entry (Map slot, key string, Buffer object): many tiny answers must not hide under the limit. */
+const ENTRY_OVERHEAD = 256
+
+/** What an entry holds in memory: its bytes, its key (two bytes a character at most) and the overhead. */
+function cost (key: string, body: Buffer): number {
+  return body.length + 2 * key.length + ENTRY_OVERHEAD
+}
+
+/** A copy outside Node's pool (Buffer.from would pool a small one again). */
+function copyOfItsOwn (body: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(body.length)
+  body.copy(copy)
+  return copy
 }

@@ -116,7 +116,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       tags: ['must-gather'],
       summary: 'List executions, newest first',
       description: '`exec-output` holds only a short tail (LIST_OUTPUT_LIMIT bytes) so that polling the list stays cheap. ' +
-        'A list of more than 1,000 entries is sent as it is read (chunked), 1,000 at a time.',
+        'A list of 1,000 entries or more is sent as it is read (chunked), 1,000 at a time.',
       querystring: ListGatheringsQuerySchema,
       response: { 200: Type.Array(GatheringResponseSchema), 304: notModifiedResponse, ...errors(400, 401, 403, 503) }
     }

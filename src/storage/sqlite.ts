@@ -14,7 +14,7 @@ import type { GatheringStore, ListFilter, ListKey, ListScope, NewGathering, RunP
 const BRIEF_CHARS = 1024
 
 /** Each entry moves the schema one version forward; `PRAGMA user_version` says how far a file is. */
-const MIGRATIONS = [
+const MIGRATIONS: Array<string | ((db: Database.Database) => void)> = [
   `CREATE TABLE gatherings (
      id             INTEGER PRIMARY KEY AUTOINCREMENT,
      created_at     TEXT NOT NULL,
@@ -48,11 +48,21 @@ const MIGRATIONS = [
   // filled every row's overflow pages, and each list read them all to cut a 200-character tail off
   // (a 1,000-record list read 24 MB). Rows keep a brief tail, enough for lists; a revision says
   // when a record changed, even twice in one millisecond.
-  `CREATE TABLE gathering_output_tails (gathering_id INTEGER PRIMARY KEY, tail TEXT NOT NULL);
-   INSERT INTO gathering_output_tails (gathering_id, tail) SELECT id, output_tail FROM gatherings WHERE output_tail != '';
-   ALTER TABLE gatherings RENAME COLUMN output_tail TO output_brief;
-   UPDATE gatherings SET output_brief = substr(output_brief, -${BRIEF_CHARS}) WHERE length(output_brief) > ${BRIEF_CHARS};
-   ALTER TABLE gatherings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;`
+  (db) => {
+    db.exec('CREATE TABLE gathering_output_tails (gathering_id INTEGER PRIMARY KEY, tail TEXT NOT NULL)')
+    // A row at a time, moved then cut: the pages one row's cut frees hold the next one's tail,
+    // so the file does not grow by the size of every tail (measured: 126 MiB of tails, the
+    // file 129 MiB after instead of 252 MiB).
+    const ids = db.prepare('SELECT id FROM gatherings WHERE output_tail != \'\' ORDER BY id').pluck().all() as number[]
+    const move = db.prepare('INSERT INTO gathering_output_tails (gathering_id, tail) SELECT id, output_tail FROM gatherings WHERE id = ?')
+    const cut = db.prepare(`UPDATE gatherings SET output_tail = substr(output_tail, -${BRIEF_CHARS}) WHERE id = ? AND length(output_tail) > ${BRIEF_CHARS}`)
+    for (const id of ids) {
+      move.run(id)
+      cut.run(id)
+    }
+    db.exec(`ALTER TABLE gatherings RENAME COLUMN output_tail TO output_brief;
+             ALTER TABLE gatherings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;`)
+  }
 ]
 
 interface Row {
@@ -111,13 +121,17 @@ export class SqliteGatheringStore implements GatheringStore {
     if (version > MIGRATIONS.length) {
       throw new Error(`database schema version ${version} is newer than this service knows (${MIGRATIONS.length}); refusing to touch it`)
     }
+    if (version === MIGRATIONS.length) return
     this.#db.transaction(() => {
-      for (const [index, sql] of MIGRATIONS.entries()) {
+      for (const [index, step] of MIGRATIONS.entries()) {
         if (index < version) continue
-        this.#db.exec(sql)
+        if (typeof step === 'string') this.#db.exec(step)
+        else step(this.#db)
       }
       this.#db.pragma(`user_version = ${MIGRATIONS.length}`)
     })()
+    // A migration can write as much as the database holds; its write-ahead log need not stay that large.
+    this.#db.pragma('wal_checkpoint(TRUNCATE)')
   }
 
   insert ({ customName, options, createdAt, createdBy }: NewGathering): Gathering {

@@ -78,6 +78,21 @@ describe('GatheringViews', () => {
     assert.deepEqual([later?.['exec-output'], later?.phase, later?.progress['output-bytes']], ['cond\n', 'downloading', 18])
   })
 
+  it('gives one body per version: elapsed time in whole seconds of the clock', () => {
+    const { store, live, views, tick } = setup()
+    const g = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })
+    // Started at .300 of a second; asked at .200 and .900 of a later one.
+    store.markStarted(g.id, new Date(Date.parse(at(90)) + 300).toISOString())
+    live.set(g.id, { output: 'quiet\n', phase: 'gathering' })
+    const running = store.get(g.id)
+    assert.ok(running !== undefined)
+    tick(200)
+    const early = { version: views.version(running), body: views.one(running).toString() }
+    tick(700)
+    assert.equal(views.version(running), early.version)
+    assert.equal(views.one(running).toString(), early.body, 'the same version, the same bytes')
+  })
+
   it('answers a finished execution from the cache until its revision changes', () => {
     const { store, views, cache } = setup()
     const g = store.insert({ customName: '', options, createdAt: at(1), createdBy: '' })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -150,11 +150,17 @@ describe('SqliteGatheringStore', () => {
       CREATE INDEX gatherings_updated_at ON gatherings (updated_at);
       PRAGMA user_version = 5;`)
     const tail = 'line of output\n'.repeat(2000)
-    old.prepare(`INSERT INTO gatherings (created_at, updated_at, status, options, archive_name, output_tail, output_size, created_by)
-      VALUES (?, ?, 'completed', ?, 'must-gather-1.tar.gz', ?, ?, 'alice')`).run(at(1), at(2), JSON.stringify(options), tail, tail.length)
+    const insert = old.prepare(`INSERT INTO gatherings (created_at, updated_at, status, options, archive_name, output_tail, output_size, created_by)
+      VALUES (?, ?, 'completed', ?, 'must-gather-1.tar.gz', ?, ?, 'alice')`)
+    // Record 1, and 199 more so that the file's growth can be told.
+    for (let i = 0; i < 200; i++) insert.run(at(1), at(2), JSON.stringify(options), tail, tail.length)
     old.close()
+    const sizeBefore = statSync(path).size
 
     const store = new SqliteGatheringStore(path)
+    const sizeAfter = statSync(path).size
+    assert.ok(sizeAfter < sizeBefore * 1.25, `moving the tails reuses the pages they leave (${sizeBefore} → ${sizeAfter} bytes)`)
+    assert.equal(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0, 0, 'the write-ahead log is emptied after the migration')
     const g = store.get(1)
     assert.deepEqual([g?.status, g?.archiveName, g?.createdBy, g?.outputSize, g?.revision], ['completed', 'must-gather-1.tar.gz', 'alice', tail.length, 0])
     assert.equal(store.outputTail(1, 65536), tail, 'the whole tail is kept')
