@@ -62,10 +62,13 @@ export class GatheringViews {
     return `${this.#instance}.${g.id}.${g.revision}.${live?.size ?? ''}.${this.#o.runs.livePhase(g.id) ?? ''}.${this.#second()}`
   }
 
-  /** GET /must-gather/:id: a finished execution's answer comes from the cache after its first time. */
-  one (g: Gathering): Buffer {
+  /**
+   * GET /must-gather/:id: a finished execution's answer comes from the cache after its first time.
+   * `version`: this.version(g), when the caller has it already (for the ETag).
+   */
+  one (g: Gathering, version = this.version(g)): Buffer {
     const finished = FINISHED_STATUSES.includes(g.status)
-    const key = `one:${this.version(g)}`
+    const key = `one:${version}`
     const cached = finished ? this.#o.cache.get(key) : undefined
     if (cached !== undefined) return cached
     const body = Buffer.from(this.render(g, (limit) => this.#o.store.outputTail(g.id, limit), this.#o.execOutputLimit))
@@ -80,9 +83,11 @@ export class GatheringViews {
     return [this.#instance, this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
   }
 
-  /** GET /must-gather: newest first, a short output tail each; long lists stream (see jsonList). */
-  list (scope: ListScope, page: ListPage): Buffer | Readable {
-    const version = this.listVersion(scope, page)
+  /**
+   * GET /must-gather: newest first, a short output tail each; long lists stream (see jsonList).
+   * `version`: this.listVersion(scope, page), when the caller has it already (for the ETag).
+   */
+  list (scope: ListScope, page: ListPage, version = this.listVersion(scope, page)): Buffer | Readable {
     const key = `list:${version}`
     const cached = this.#o.cache.get(key)
     if (cached !== undefined) return cached

@@ -115,7 +115,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     schema: {
       tags: ['must-gather'],
       summary: 'List executions, newest first',
-      description: '`exec-output` holds only a short tail (LIST_OUTPUT_LIMIT bytes) so that polling the list stays cheap. ' +
+      description: '`exec-output` holds only a short tail (LIST_OUTPUT_LIMIT characters) so that polling the list stays cheap. ' +
         'A list of 1,000 entries or more is sent as it is read (chunked), 1,000 at a time.',
       querystring: ListGatheringsQuerySchema,
       response: { 200: Type.Array(GatheringResponseSchema), 304: notModifiedResponse, ...errors(400, 401, 403, 503) }
@@ -135,8 +135,9 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       ...(q.offset !== undefined && { offset: wholeNumber('offset', q.offset) })
     }
     // Every open UI tab polls this every 10 s: answer 304 when nothing changed, without reading the rows.
-    if (notModified(request, reply, views.listVersion(scope, page))) return reply.code(304).send(null)
-    return sendJson(reply, views.list(scope, page))
+    const version = views.listVersion(scope, page)
+    if (notModified(request, reply, version)) return reply.code(304).send(null)
+    return sendJson(reply, views.list(scope, page, version))
   })
 
   app.get('/must-gather/:id', {
@@ -148,8 +149,9 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     }
   }, async (request, reply) => {
     const gathering = resolve(request, request.params.id)
-    if (notModified(request, reply, views.version(gathering))) return reply.code(304).send(null)
-    return sendJson(reply, views.one(gathering))
+    const version = views.version(gathering)
+    if (notModified(request, reply, version)) return reply.code(304).send(null)
+    return sendJson(reply, views.one(gathering, version))
   })
 
   // GET and HEAD in one route: Fastify's automatic HEAD route would read the whole file to count it.
