@@ -11,20 +11,21 @@ import { type Config, ConfigError } from './config/config.js'
 import { ocEnvironment } from './gatherings/oc-env.js'
 import { GatheringPaths } from './gatherings/paths.js'
 import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from './gatherings/run-credentials.js'
+import { GatheringCreator } from './gatherings/create-gathering.js'
 import { GatheringRunner } from './gatherings/runner.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
-import { installAuth } from './http/auth.js'
-import { installCompression } from './http/compress.js'
-import { installCors } from './http/cors.js'
-import { installErrorHandlers } from './http/error-handler.js'
-import { GatheringViews } from './http/gathering-views.js'
-import { installSecurityHeaders } from './http/hardening.js'
-import { installJsonBodyParser } from './http/json-body.js'
-import { installOpenApi } from './http/openapi.js'
-import { installRequestMetrics } from './http/request-metrics.js'
-import { ResponseCache } from './http/response-cache.js'
-import { schemaCompilers } from './http/schema-compilers.js'
-import { readTls, type TlsFiles, watchTls } from './http/tls.js'
+import { installAuth } from './http/plugins/auth.js'
+import { installCompression } from './http/plugins/compress.js'
+import { installCors } from './http/plugins/cors.js'
+import { installErrorHandlers } from './http/plugins/error-handler.js'
+import { GatheringViews } from './http/views/gathering-views.js'
+import { installSecurityHeaders } from './http/plugins/hardening.js'
+import { installJsonBodyParser } from './http/plugins/json-body.js'
+import { installOpenApi } from './http/plugins/openapi.js'
+import { installRequestMetrics } from './http/plugins/request-metrics.js'
+import { ResponseCache } from './http/views/response-cache.js'
+import { schemaCompilers } from './http/plugins/schema-compilers.js'
+import { readTls, type TlsFiles, watchTls } from './http/plugins/tls.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
 import { healthRoutes } from './routes/health.js'
@@ -166,12 +167,12 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   // Close order matters: the runner writes final states, then the store closes.
   app.addHook('onClose', async () => {
     await runner.stop(config.shutdownGraceMs)
-    store.close()
+    await store.close()
   })
   try {
     await runner.recover()
   } catch (error) {
-    store.close()
+    await store.close()
     throw error
   }
   // Runs start only once the service listens: if listening fails, nothing was started.
@@ -193,11 +194,20 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   installOpenApi(app)
   await app.register(healthRoutes, { readiness, metrics })
 
+  const creator = new GatheringCreator({
+    store,
+    queue: runner,
+    quota,
+    defaults: { defaultImage: config.defaultImage, defaultTimeout: config.defaultTimeout, maxTimeoutMs: config.maxTimeoutMs },
+    imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
+    serverRefusal: (server) => credentials.serverRefusal(server),
+    now: () => new Date().toISOString()
+  })
   await app.register(mustGatherRoutes, {
     store,
     runner,
     paths,
-    defaults: { defaultImage: config.defaultImage, defaultTimeout: config.defaultTimeout, maxTimeoutMs: config.maxTimeoutMs },
+    creator,
     views: new GatheringViews({
       store,
       runs: runner,
@@ -207,10 +217,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
       listOutputLimit: config.listOutputLimit
     }),
     visibility: config.visibility,
-    imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
-    serverRefusal: (server) => credentials.serverRefusal(server),
-    postRateLimit: config.postRateLimit,
-    quota
+    postRateLimit: config.postRateLimit
   })
   return app
 }

@@ -6,17 +6,36 @@ export class GatheringError extends Error {
   }
 }
 
-/** A request value that `oc` (or the service) would refuse; `field` is the JSON field name. */
-export class ValidationError extends GatheringError {
-  constructor (readonly field: string, message: string) {
-    super(message, 'VALIDATION_FAILED')
+/** A message about a request field, written for whatever name the caller knows the field by. */
+export type FieldMessage = string | ((fieldName: string) => string)
+
+/**
+ * An error about one field of a request. `field` is the domain's name for it
+ * (`customName`); the HTTP layer renames it to the wire's (`custom-name`).
+ */
+abstract class FieldError extends GatheringError {
+  constructor (readonly field: string, readonly describe: FieldMessage, code: string) {
+    super(typeof describe === 'string' ? describe : describe(field), code)
+  }
+
+  /** The same error, naming its field `name`. */
+  withFieldName (name: string): this {
+    const Self = this.constructor as new (field: string, message: FieldMessage) => this
+    return new Self(name, this.describe)
+  }
+}
+
+/** A request value that `oc` (or the service) would refuse. */
+export class ValidationError extends FieldError {
+  constructor (field: string, message: FieldMessage) {
+    super(field, message, 'VALIDATION_FAILED')
   }
 }
 
 /** A valid request this service's policy refuses (403): an image not allowed, a server not allowed. */
-export class RequestNotAllowedError extends GatheringError {
-  constructor (readonly field: string, message: string) {
-    super(message, 'REQUEST_NOT_ALLOWED')
+export class RequestNotAllowedError extends FieldError {
+  constructor (field: string, message: FieldMessage) {
+    super(field, message, 'REQUEST_NOT_ALLOWED')
   }
 }
 

@@ -3,13 +3,15 @@ import { access, readdir, rm } from 'node:fs/promises'
 
 import type { Logger } from '../logger.js'
 import type { GatheringStore } from '../storage/types.js'
-import { type ArchiveFile, hashFile, hasAnyFile, packDirectory } from './archive.js'
+import { type ArchiveFile, hashFile, hasAnyFile } from './archive.js'
+import type { BackgroundTasks } from './background-tasks.js'
 import { removeTree } from './fs-tools.js'
 import { readFileTail } from './output-log.js'
 import { archiveFileName, type GatheringPaths } from './paths.js'
+import { packDestination } from './packing.js'
 import { isStillRunning, processesWorkingIn, signalGroup, stopGroup } from './process-group.js'
 import { failure } from './result.js'
-import type { Gathering, GatheringResult } from './types.js'
+import type { GatheringResult } from './types.js'
 
 export interface HousekeepingOptions {
   store: GatheringStore
@@ -22,12 +24,8 @@ export interface HousekeepingOptions {
   outputTailLimit: number
   /** Aborts packing when the service shuts down. */
   signal: AbortSignal
-  /** Whether a gathering is running in this process. */
-  isActive: (id: number) => boolean
-  /** Writes a terminal state (with the runner's retries). */
-  finish: (id: number, result: GatheringResult, at: string) => void
-  /** Runs a background task the runner waits for on shutdown. */
-  track: (promise: Promise<unknown>) => void
+  /** Where work that outlives a call goes; shutdown waits for it. */
+  background: BackgroundTasks
   now: () => string
 }
 
@@ -52,13 +50,13 @@ export class Housekeeping {
     await this.#recoverInterrupted()
     await this.#reconcileDirectories()
     // One stat per archive: in the background, so that start-up stays fast with many records.
-    this.#o.track(this.#markVanishedArchives())
+    this.#o.background.track(this.#markVanishedArchives())
   }
 
   /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
   async #recoverInterrupted (): Promise<void> {
-    for (const id of this.#o.store.idsByStatus('inprogress')) {
-      const recorded = this.#o.store.runProcess(id)
+    for (const id of await this.#o.store.idsByStatus('inprogress')) {
+      const recorded = await this.#o.store.runProcess(id)
       // The pid is recorded just after spawning; a kill in between leaves only the
       // working directory (each run's own) to find its oc by.
       const orphans = recorded !== null && await isStillRunning(recorded)
@@ -66,22 +64,23 @@ export class Housekeeping {
         : await processesWorkingIn(this.#o.paths.dir(id))
       for (const orphan of orphans) {
         this.#o.logger.warn({ id, pid: orphan.pid }, 'Stopping oc left running by a previous service process.')
-        this.#o.track(stopGroup(orphan.pid, this.#o.cancelGraceMs, () => isStillRunning(orphan))
+        this.#o.background.track(stopGroup(orphan.pid, this.#o.cancelGraceMs, () => isStillRunning(orphan))
           .then(() => signalGroup(orphan.pid, 'SIGKILL')))
       }
       await rm(this.#o.paths.partialArchive(id), { force: true })
       const archive = await existingArchive(this.#o.paths.archive(id))
       const { tail, size } = await readFileTail(this.#o.paths.output(id), this.#o.outputTailLimit)
-      const gathering = this.#o.store.get(id) as Gathering
+      const gathering = await this.#o.store.get(id)
+      if (gathering === undefined) continue // deleted by another request meanwhile
       const interrupted: GatheringResult = {
         ...failure('interrupted by service restart'),
         ...(archive !== undefined && { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }),
         outputTail: tail,
         outputSize: size
       }
-      this.#o.store.finish(id, interrupted, this.#o.now())
+      await this.#o.store.finish(id, interrupted, this.#o.now())
       this.#o.logger.warn({ id }, 'Gathering interrupted by service restart.')
-      if (archive === undefined) this.#o.track(this.#packLeftovers(id))
+      if (archive === undefined) this.#o.background.track(this.#packLeftovers(id))
     }
   }
 
@@ -103,16 +102,18 @@ export class Housekeeping {
   async #packLeftoversOnce (id: number): Promise<void> {
     const destination = this.#o.paths.destination(id)
     if (await hasAnyFile(destination)) {
-      const archive = await packDirectory({ parent: this.#o.paths.dir(id), dirName: `must-gather.local.${id}`, target: this.#o.paths.archive(id), signal: this.#o.signal })
-      const g = this.#o.store.get(id)
+      const archive = await packDestination(this.#o.paths, id, this.#o.signal)
+      const g = await this.#o.store.get(id)
       if (g === undefined) return // deleted meanwhile
-      this.#o.finish(id, {
+      // The record keeps its terminal state and gains the archive. A failure here is logged by the
+      // background tasks; the files stay, and the next start packs them again.
+      await this.#o.store.finish(id, {
         status: g.status === 'completed' ? 'completed' : 'error',
         errorMessage: g.errorMessage,
         archiveName: archiveFileName(id, g.customName),
         archiveSize: archive.size,
         archiveSha256: archive.sha256,
-        outputTail: this.#o.store.outputTail(id, this.#o.outputTailLimit),
+        outputTail: await this.#o.store.outputTail(id, this.#o.outputTailLimit),
         outputSize: g.outputSize
       }, g.finishedAt ?? this.#o.now())
       this.#o.logger.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
@@ -126,7 +127,7 @@ export class Housekeeping {
    * files (a shutdown cancelled them mid-run) get them packed.
    */
   async #reconcileDirectories (): Promise<void> {
-    const records = this.#o.store.fileStates()
+    const records = await this.#o.store.fileStates()
     for (const name of await readdir(this.#o.paths.root)) {
       const id = this.#o.paths.idOf(name)
       if (id === undefined) continue
@@ -140,9 +141,9 @@ export class Housekeeping {
       // Synchronous on purpose: this runs before listening, and one stat each is ~10x
       // quicker than an awaited readdir (100,000 records: about a second less).
       if (!existsSync(this.#o.paths.destination(id))) continue
-      if (g.archiveName === '') this.#o.track(this.#packLeftovers(id))
+      if (g.archiveName === '') this.#o.background.track(this.#packLeftovers(id))
       // Killed after the archive was in place but before its files were removed.
-      else if (!this.#o.keepGatheredFiles) this.#o.track(removeTree(this.#o.paths.destination(id)))
+      else if (!this.#o.keepGatheredFiles) this.#o.background.track(removeTree(this.#o.paths.destination(id)))
     }
   }
 
@@ -152,7 +153,7 @@ export class Housekeeping {
    * offering a download that cannot be served.
    */
   async #markVanishedArchives (): Promise<void> {
-    const ids = this.#o.store.idsWithArchive()
+    const ids = await this.#o.store.idsWithArchive()
     if (ids.length === 0) return
     // Archives on record and not one gathering directory: a volume not mounted or a wrong
     // DATA_DIR, not lost files. Marking would erase every record's archive for good.
@@ -176,7 +177,7 @@ export class Housekeeping {
       for (const [index, id] of batch.entries()) {
         if (missing[index] !== true) continue
         // Only if the record still names it: retention or a delete may have got there first.
-        if (this.#o.store.expireArchive(id, this.#o.now(), 'found missing at start-up (its file was removed outside the service)')) {
+        if (await this.#o.store.expireArchive(id, this.#o.now(), 'found missing at start-up (its file was removed outside the service)')) {
           this.#o.logger.warn({ id }, 'The archive file of this gathering is missing; marked expired.')
         }
       }
@@ -186,9 +187,9 @@ export class Housekeeping {
   /** Retention (CLEANUP_MAX_AGE): finished gatherings last updated longer ago than `maxAgeMs` go, with their files. */
   async deleteExpired (maxAgeMs: number): Promise<void> {
     const cutoff = new Date(Date.parse(this.#o.now()) - maxAgeMs).toISOString()
-    for (const id of this.#o.store.finishedBefore(cutoff)) {
-      if (this.#o.isActive(id)) continue
-      this.#o.store.delete(id)
+    // Only finished gatherings: none of them is running.
+    for (const id of await this.#o.store.finishedBefore(cutoff)) {
+      await this.#o.store.delete(id)
       await removeTree(this.#o.paths.dir(id))
       this.#o.logger.info({ id }, 'Gathering deleted by retention (CLEANUP_MAX_AGE).')
     }

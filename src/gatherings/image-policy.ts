@@ -18,7 +18,7 @@ const matches = (value: string, patterns: string[]): boolean =>
  */
 export function checkImagePolicy (options: GatheringOptions, policy: ImagePolicy): void {
   if (policy.allowedImages.length > 0) {
-    if (options.allImages) throw new RequestNotAllowedError('all-images', 'all-images is not allowed: this service only runs the images in ALLOWED_IMAGES')
+    if (options.allImages) throw new RequestNotAllowedError('allImages', (name) => `${name} is not allowed: this service only runs the images in ALLOWED_IMAGES`)
     for (const image of options.images) {
       if (!matches(image, policy.allowedImages)) {
         throw new RequestNotAllowedError('image', `image "${image}" is not allowed on this service (ALLOWED_IMAGES: ${policy.allowedImages.join(', ')})`)
@@ -27,12 +27,12 @@ export function checkImagePolicy (options: GatheringOptions, policy: ImagePolicy
   }
   // A stream can point at any image: with an image list but no stream list, streams are refused.
   if (policy.allowedImages.length > 0 && policy.allowedImageStreams.length === 0 && options.imageStreams.length > 0) {
-    throw new RequestNotAllowedError('image-stream', 'image-stream is not allowed: this service only runs the images in ALLOWED_IMAGES (set ALLOWED_IMAGE_STREAMS to allow streams)')
+    throw new RequestNotAllowedError('imageStream', (name) => `${name} is not allowed: this service only runs the images in ALLOWED_IMAGES (set ALLOWED_IMAGE_STREAMS to allow streams)`)
   }
   if (policy.allowedImageStreams.length > 0) {
     for (const stream of options.imageStreams) {
       if (!matches(stream, policy.allowedImageStreams)) {
-        throw new RequestNotAllowedError('image-stream', `image stream "${stream}" is not allowed on this service (ALLOWED_IMAGE_STREAMS: ${policy.allowedImageStreams.join(', ')})`)
+        throw new RequestNotAllowedError('imageStream', `image stream "${stream}" is not allowed on this service (ALLOWED_IMAGE_STREAMS: ${policy.allowedImageStreams.join(', ')})`)
       }
     }
   }

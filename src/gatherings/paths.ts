@@ -21,8 +21,13 @@ export class GatheringPaths {
     return join(this.root, String(id))
   }
 
+  /** The destination's own name: the top directory of a packed archive. */
+  destinationName (id: number): string {
+    return `must-gather.local.${id}`
+  }
+
   destination (id: number): string {
-    return join(this.dir(id), `must-gather.local.${id}`)
+    return join(this.dir(id), this.destinationName(id))
   }
 
   output (id: number): string {

@@ -32,7 +32,7 @@ export class StorageQuota {
   async enforce (keepId: number): Promise<void> {
     const max = this.#o.maxBytes
     if (max === undefined) return
-    while (this.#o.store.archiveBytes() > max) {
+    while (await this.#o.store.archiveBytes() > max) {
       if (!await this.#expireOldest([keepId], 'MAX_STORAGE')) return
     }
   }
@@ -56,10 +56,10 @@ export class StorageQuota {
   }
 
   async #expireOldest (exclude: number[], reason: string): Promise<boolean> {
-    const id = this.#o.store.oldestArchived(exclude)
+    const id = await this.#o.store.oldestArchived(exclude)
     if (id === undefined) return false
     // Record first: nobody is offered a file that is about to go (open downloads finish on their handle).
-    this.#o.store.expireArchive(id, this.#o.now(), `deleted to make room (${reason})`)
+    await this.#o.store.expireArchive(id, this.#o.now(), `deleted to make room (${reason})`)
     await rm(this.#o.paths.archive(id), { force: true })
     this.#o.logger.info({ id, reason }, `Archive expired to stay within ${reason}.`)
     return true

@@ -15,6 +15,31 @@ export type GatheringStatus = 'new' | 'inprogress' | 'completed' | 'error'
 export const GATHERING_STATUSES: readonly GatheringStatus[] = ['new', 'inprogress', 'completed', 'error']
 export const FINISHED_STATUSES: readonly GatheringStatus[] = ['completed', 'error']
 
+/**
+ * What a caller asks for, before it is checked: every field optional, and
+ * `null` (or an empty string) means "not given". Lists may come as one
+ * comma-separated string. `validateRequest` turns it into GatheringOptions.
+ */
+export interface GatheringRequest {
+  customName?: string | null
+  image?: string | string[] | null
+  imageStream?: string | string[] | null
+  allImages?: boolean | null
+  nodeName?: string | null
+  nodeSelector?: string | null
+  hostNetwork?: boolean | null
+  sourceDir?: string | null
+  timeout?: string | null
+  since?: string | null
+  sinceTime?: string | null
+  runNamespace?: string | null
+  volumePercentage?: number | null
+  keep?: boolean | null
+  server?: string | null
+  /** A string is one argument; a list, several. */
+  command?: string | string[] | null
+}
+
 /** The validated `oc adm must-gather` options of one gathering. Empty string / empty list = not given. */
 export interface GatheringOptions {
   images: string[]

@@ -1,6 +1,5 @@
 import { formatGoDuration, parseGoDuration } from '../config/go-duration.js'
-import type { CreateGatheringBody } from '../schemas/gathering.js'
-import { ValidationError } from './errors.js'
+import { type FieldMessage, ValidationError } from './errors.js'
 import {
   imageReferenceError,
   imageStreamError,
@@ -9,7 +8,7 @@ import {
   isRfc3339,
   labelSelectorError
 } from './references.js'
-import type { GatheringOptions } from './types.js'
+import type { GatheringOptions, GatheringRequest } from './types.js'
 
 export interface RequestDefaults {
   /** Comma-separated image(s) used when the request names no image, stream or all-images. */
@@ -32,9 +31,9 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 const LONE_SURROGATE = /\p{Cs}/u
 
 /** Why a text value cannot be used at all, or undefined. */
-function textError (field: string, value: string): string | undefined {
-  if (CONTROL.test(value)) return `${field} must not contain control characters`
-  if (LONE_SURROGATE.test(value)) return `${field} must be valid Unicode text (it holds a lone surrogate)`
+function textError (value: string): FieldMessage | undefined {
+  if (CONTROL.test(value)) return (name) => `${name} must not contain control characters`
+  if (LONE_SURROGATE.test(value)) return (name) => `${name} must be valid Unicode text (it holds a lone surrogate)`
   return undefined
 }
 
@@ -43,38 +42,39 @@ function textError (field: string, value: string): string | undefined {
  * must-gather` would check its flags, with `oc`'s own messages where it has
  * them, and returns the options to run with. Throws `ValidationError`.
  */
-export function validateRequest (body: CreateGatheringBody | undefined | null, defaults: RequestDefaults): ValidatedRequest {
-  const b = body ?? {}
-  const str = (field: keyof CreateGatheringBody): string => {
-    const value = b[field]
+export function validateRequest (request: GatheringRequest | undefined | null, defaults: RequestDefaults): ValidatedRequest {
+  const r = request ?? {}
+  type TextField = 'customName' | 'nodeName' | 'nodeSelector' | 'runNamespace' | 'since' | 'sinceTime' | 'server' | 'timeout' | 'sourceDir'
+  const str = (field: TextField): string => {
+    const value: unknown = r[field]
     if (value === undefined || value === null) return ''
-    if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`)
-    const error = textError(field, value)
+    if (typeof value !== 'string') throw new ValidationError(field, (name) => `${name} must be a string`)
+    const error = textError(value)
     if (error !== undefined) throw new ValidationError(field, error)
     return value
   }
-  const list = (field: 'image' | 'image-stream' | 'command', splitCommas: boolean): string[] => {
-    const value = b[field]
+  const list = (field: 'image' | 'imageStream' | 'command', splitCommas: boolean): string[] => {
+    const value = r[field]
     if (value === undefined || value === null) return []
     const items = typeof value === 'string' ? (splitCommas ? value.split(',') : [value]) : value
     for (const item of items) {
-      const error = textError(field, item)
+      const error = textError(item)
       if (error !== undefined) throw new ValidationError(field, error)
     }
     return splitCommas ? items.map((i) => i.trim()).filter((i) => i !== '') : items.filter((i) => i !== '')
   }
-  const bool = (field: 'all-images' | 'host-network' | 'keep'): boolean => b[field] === true
+  const bool = (field: 'allImages' | 'hostNetwork' | 'keep'): boolean => r[field] === true
 
-  const customName = str('custom-name')
+  const customName = str('customName')
   const images = list('image', true)
-  const imageStreams = list('image-stream', true)
-  const allImages = bool('all-images')
-  const nodeName = str('node-name')
-  const nodeSelector = str('node-selector').trim()
-  const hostNetwork = bool('host-network')
-  const runNamespace = str('run-namespace')
+  const imageStreams = list('imageStream', true)
+  const allImages = bool('allImages')
+  const nodeName = str('nodeName')
+  const nodeSelector = str('nodeSelector').trim()
+  const hostNetwork = bool('hostNetwork')
+  const runNamespace = str('runNamespace')
   const since = str('since')
-  const sinceTime = str('since-time')
+  const sinceTime = str('sinceTime')
   const server = str('server')
   const command = list('command', false)
 
@@ -84,31 +84,32 @@ export function validateRequest (body: CreateGatheringBody | undefined | null, d
   }
   for (const stream of imageStreams) {
     const error = imageStreamError(stream)
-    if (error !== undefined) throw new ValidationError('image-stream', `unable to resolve image stream '${stream}': ${error}`)
+    if (error !== undefined) throw new ValidationError('imageStream', `unable to resolve image stream '${stream}': ${error}`)
   }
   if (allImages) {
-    const conflicts: Array<[string, boolean]> = [
-      ['image', images.length > 0],
-      ['host-network', hostNetwork],
-      ['image-stream', imageStreams.length > 0],
-      ['node-name', nodeName !== ''],
-      ['run-namespace', runNamespace !== '']
+    // [field, oc's flag, given]
+    const conflicts: Array<[keyof GatheringRequest, string, boolean]> = [
+      ['image', 'image', images.length > 0],
+      ['hostNetwork', 'host-network', hostNetwork],
+      ['imageStream', 'image-stream', imageStreams.length > 0],
+      ['nodeName', 'node-name', nodeName !== ''],
+      ['runNamespace', 'run-namespace', runNamespace !== '']
     ]
-    for (const [field, given] of conflicts) {
-      if (given) throw new ValidationError(field, `--${field} and --all-images are mutually exclusive: please specify one or the other`)
+    for (const [field, flag, given] of conflicts) {
+      if (given) throw new ValidationError(field, `--${flag} and --all-images are mutually exclusive: please specify one or the other`)
     }
   }
   if (nodeName !== '') {
-    if (nodeSelector !== '') throw new ValidationError('node-name', '--node-name and --node-selector are mutually exclusive: please specify one or the other')
-    if (/[/%]/.test(nodeName)) throw new ValidationError('node-name', "--node-name may not contain '/' or '%'")
-    if (!isDns1123Subdomain(nodeName)) throw new ValidationError('node-name', `--node-name "${nodeName}" is not a valid node name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters`)
+    if (nodeSelector !== '') throw new ValidationError('nodeName', '--node-name and --node-selector are mutually exclusive: please specify one or the other')
+    if (/[/%]/.test(nodeName)) throw new ValidationError('nodeName', "--node-name may not contain '/' or '%'")
+    if (!isDns1123Subdomain(nodeName)) throw new ValidationError('nodeName', `--node-name "${nodeName}" is not a valid node name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters`)
   }
   if (nodeSelector !== '') {
     const error = labelSelectorError(nodeSelector)
-    if (error !== undefined) throw new ValidationError('node-selector', `--node-selector "${nodeSelector}" is not a label selector: ${error}`)
+    if (error !== undefined) throw new ValidationError('nodeSelector', `--node-selector "${nodeSelector}" is not a label selector: ${error}`)
   }
   if (runNamespace !== '' && !isDns1123Label(runNamespace)) {
-    throw new ValidationError('run-namespace', `--run-namespace "${runNamespace}" is not a valid namespace name: lowercase letters, digits and '-', at most 63 characters`)
+    throw new ValidationError('runNamespace', `--run-namespace "${runNamespace}" is not a valid namespace name: lowercase letters, digits and '-', at most 63 characters`)
   }
 
   const timeout = validateTimeout(str('timeout'), defaults)
@@ -119,15 +120,15 @@ export function validateRequest (body: CreateGatheringBody | undefined | null, d
     if (ms < 0) throw new ValidationError('since', `--since must not be negative, got "${since}"`)
   }
   if (sinceTime !== '' && !isRfc3339(sinceTime)) {
-    throw new ValidationError('since-time', "--since-time only accepts times matching RFC3339, eg '2006-01-02T15:04:05Z'")
+    throw new ValidationError('sinceTime', "--since-time only accepts times matching RFC3339, eg '2006-01-02T15:04:05Z'")
   }
 
-  const volumePercentage = b['volume-percentage'] ?? null
+  const volumePercentage = r.volumePercentage ?? null
   if (volumePercentage !== null && (volumePercentage < 1 || volumePercentage > 100)) {
-    throw new ValidationError('volume-percentage', 'invalid volume usage percentage, please specify a value between 0 and 100')
+    throw new ValidationError('volumePercentage', 'invalid volume usage percentage, please specify a value between 0 and 100')
   }
   if (server !== '') validateServer(server)
-  const sourceDir = str('source-dir')
+  const sourceDir = str('sourceDir')
 
   const usesDefaultImage = images.length === 0 && imageStreams.length === 0 && !allImages
   return {

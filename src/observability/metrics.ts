@@ -8,8 +8,8 @@ export interface GatheringMetrics {
 export interface MetricsSources {
   queued: () => number
   running: () => number
-  /** Bytes of archives on disk. */
-  storageBytes: () => number
+  /** Bytes of archives on disk (read from the store). */
+  storageBytes: () => Promise<number>
   /** MAX_STORAGE, when set. */
   storageLimitBytes?: number
   /** The response cache's size and lookups so far. */
@@ -54,8 +54,8 @@ export class ServiceMetrics implements GatheringMetrics {
       registers
     })
     this.#downloadBytes = new Counter({ name: 'must_gather_download_bytes_total', help: 'Archive bytes sent to clients.', registers })
-    const gauge = (name: string, help: string, read: () => number): Gauge =>
-      new Gauge({ name, help, registers, collect () { this.set(read()) } })
+    const gauge = (name: string, help: string, read: () => number | Promise<number>): Gauge =>
+      new Gauge({ name, help, registers, async collect () { this.set(await read()) } })
     // Counts kept elsewhere (monotonic), copied in when scraped.
     const counted = (name: string, help: string, read: () => number): Counter =>
       new Counter({ name, help, registers, collect () { this.reset(); this.inc(read()) } })

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 
 export interface ReadinessOptions {
   /** Throws when the database cannot be read. */
-  pingDatabase: () => void
+  pingDatabase: () => Promise<void>
   dataDir: string
   ocPath: string
   ocEnv: NodeJS.ProcessEnv
@@ -52,7 +52,7 @@ export class ReadinessChecker {
 
   async check (): Promise<Readiness> {
     const checks: Readiness['checks'] = {
-      database: guard(() => { this.#o.pingDatabase(); return 'reachable' }),
+      database: await this.#o.pingDatabase().then(() => ({ ok: true, message: 'reachable' }), (error: unknown) => ({ ok: false, message: (error as Error).message })),
       dataDir: await this.#checkDataDir(),
       oc: this.#oc,
       accepting: this.#o.accepting() ? { ok: true, message: 'accepting executions' } : { ok: false, message: 'shutting down' }
@@ -69,13 +69,5 @@ export class ReadinessChecker {
     } catch (error) {
       return { ok: false, message: `${this.#o.dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }
     }
-  }
-}
-
-function guard (check: () => string): { ok: boolean, message: string } {
-  try {
-    return { ok: true, message: check() }
-  } catch (error) {
-    return { ok: false, message: (error as Error).message }
   }
 }

@@ -4,18 +4,16 @@ import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type TypedPlugin } from '../schemas/builder.js'
 
-import { ArchiveNotFoundError, GatheringNotFoundError, RequestNotAllowedError, ValidationError } from '../gatherings/errors.js'
-import { checkImagePolicy, type ImagePolicy } from '../gatherings/image-policy.js'
+import type { GatheringCreator } from '../gatherings/create-gathering.js'
+import { ArchiveNotFoundError, GatheringNotFoundError, ValidationError } from '../gatherings/errors.js'
 import type { GatheringPaths } from '../gatherings/paths.js'
 import type { GatheringRunner } from '../gatherings/runner.js'
-import type { StorageQuota } from '../gatherings/storage-quota.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
-import { type RequestDefaults, validateRequest } from '../gatherings/validate-request.js'
-import { notModified } from '../http/conditional.js'
-import { followOutput } from '../http/output-stream.js'
-import { rateLimiter } from '../http/hardening.js'
-import { sendArchive } from '../http/send-archive.js'
-import type { GatheringViews } from '../http/gathering-views.js'
+import { notModified } from '../http/views/conditional.js'
+import { followOutput } from '../http/bodies/output-stream.js'
+import { rateLimiter } from '../http/plugins/hardening.js'
+import { sendArchive } from '../http/bodies/send-archive.js'
+import type { GatheringViews } from '../http/views/gathering-views.js'
 import {
   CreateGatheringBodySchema,
   ErrorResponseSchema,
@@ -25,20 +23,17 @@ import {
   OutputQuerySchema
 } from '../schemas/gathering.js'
 import type { GatheringStore } from '../storage/types.js'
+import { gatheringRequestFrom, inWireTerms } from './gathering-request.js'
 
 export interface MustGatherRoutesOptions {
   store: GatheringStore
   /** `own`: callers see only their executions (cluster-admins see all). */
   visibility: 'all' | 'own'
-  imagePolicy: ImagePolicy
-  /** Why this API server may not be named in a request (credentials policy), or undefined. */
-  serverRefusal: (server: string) => string | undefined
   /** POST /must-gather per caller per minute; 0 disables. */
   postRateLimit: number
-  quota: StorageQuota
+  creator: GatheringCreator
   runner: GatheringRunner
   paths: GatheringPaths
-  defaults: RequestDefaults
   /** The executions' JSON and ETags. */
   views: GatheringViews
 }
@@ -64,11 +59,11 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
    * it). Another user's execution is "not found" when VISIBILITY=own, so its
    * existence does not leak.
    */
-  const resolve = (request: FastifyRequest, key: string): Gathering => {
+  const resolve = async (request: FastifyRequest, key: string): Promise<Gathering> => {
     const scope = scopeOf(request)
-    const byId = /^\d{1,15}$/.test(key) ? store.get(Number(key)) : undefined
+    const byId = /^\d{1,15}$/.test(key) ? await store.get(Number(key)) : undefined
     const visible = byId !== undefined && (scope === undefined || byId.createdBy === scope) ? byId : undefined
-    const gathering = visible ?? store.findByCustomName(key, scope)
+    const gathering = visible ?? await store.findByCustomName(key, scope)
     if (gathering === undefined) throw new GatheringNotFoundError(key)
     request.auditId = gathering.id
     return gathering
@@ -101,14 +96,11 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
     },
     preHandler: rateLimiter(opts.postRateLimit)
   }, async (request, reply) => {
-    const validated = validateRequest(request.body, opts.defaults)
-    checkImagePolicy(validated.options, opts.imagePolicy)
-    const refusal = opts.serverRefusal(validated.options.server)
-    if (refusal !== undefined) throw new RequestNotAllowedError('server', refusal)
-    await opts.quota.ensureRoom()
-    const gathering = runner.submit(validated, { createdBy: request.caller.username, token: request.caller.token })
+    const gathering = await opts.creator.create(gatheringRequestFrom(request.body ?? {}), request.caller).catch((error: unknown) => {
+      throw inWireTerms(error)
+    })
     request.auditId = gathering.id
-    return sendJson(reply.code(201), views.one(gathering))
+    return sendJson(reply.code(201), await views.one(gathering))
   })
 
   app.get('/must-gather', {
@@ -135,9 +127,9 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       ...(q.offset !== undefined && { offset: wholeNumber('offset', q.offset) })
     }
     // Every open UI tab polls this every 10 s: answer 304 when nothing changed, without reading the rows.
-    const version = views.listVersion(scope, page)
+    const version = await views.listVersion(scope, page)
     if (notModified(request, reply, version)) return reply.code(304).send(null)
-    return sendJson(reply, views.list(scope, page, version))
+    return sendJson(reply, await views.list(scope, page, version))
   })
 
   app.get('/must-gather/:id', {
@@ -148,10 +140,10 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       response: { 200: GatheringResponseSchema, 304: notModifiedResponse, ...errors(401, 403, 404, 503) }
     }
   }, async (request, reply) => {
-    const gathering = resolve(request, request.params.id)
+    const gathering = await resolve(request, request.params.id)
     const version = views.version(gathering)
     if (notModified(request, reply, version)) return reply.code(304).send(null)
-    return sendJson(reply, views.one(gathering, version))
+    return sendJson(reply, await views.one(gathering, version))
   })
 
   // GET and HEAD in one route: Fastify's automatic HEAD route would read the whole file to count it.
@@ -172,7 +164,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       }
     },
     handler: async (request, reply) => {
-      const gathering = resolve(request, request.params.id)
+      const gathering = await resolve(request, request.params.id)
       if (gathering.archiveName === '') throw new ArchiveNotFoundError(gathering.id, reasonForNoArchive(gathering))
       // Open before answering: the file may be removed (retention, delete) at any moment after.
       const handle = await open(paths.archive(gathering.id), 'r').catch(() => {
@@ -194,7 +186,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       response: { 200: nonJson('The output', 'text/plain', { type: 'string' }), ...errors(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
-    const gathering = resolve(request, request.params.id)
+    const gathering = await resolve(request, request.params.id)
     const follow = request.query.follow === 'true' || request.query.follow === '1'
     const sse = (request.headers.accept ?? '').includes('text/event-stream')
     const lastEventId = request.headers['last-event-id']
@@ -203,9 +195,9 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       // A reconnecting browser's own id; one past any real file just reads nothing (fs refuses positions past 2^63).
       : typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? Math.min(Number(lastEventId), Number.MAX_SAFE_INTEGER) : 0
     const id = gathering.id
-    const isFinished = (): boolean => {
+    const isFinished = async (): Promise<boolean> => {
       if (!follow) return true
-      const current = store.get(id)
+      const current = await store.get(id)
       return current === undefined || current.status === 'completed' || current.status === 'error'
     }
     const abort = new AbortController()
@@ -226,7 +218,7 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403, 404, 503) }
     }
   }, async (request, reply) => {
-    const gathering = resolve(request, request.params.id)
+    const gathering = await resolve(request, request.params.id)
     if (!await runner.remove(gathering.id)) throw new GatheringNotFoundError(request.params.id)
     return reply.code(204).send(null)
   })

@@ -37,57 +37,64 @@ export interface RunProcess {
 }
 
 /**
- * Where gathering records live. Synchronous on purpose: better-sqlite3 is, and
- * queue admission relies on "count queued, then insert" happening without
- * another request in between, which a synchronous store gives for free on
- * the event loop.
+ * Where gathering records live. Asynchronous, so that a networked database
+ * fits behind it unchanged; every backend passes the contract suite in
+ * test/storage/store-contract.test.ts. What must hold across service
+ * processes on one database (the list version, the schema) is the
+ * database's, never a process's.
  */
 export interface GatheringStore {
   /** Insert a queued (`new`) gathering and return it with its id. */
-  insert (gathering: NewGathering): Gathering
+  insert (gathering: NewGathering): Promise<Gathering>
   /** The record without its output tail (cheap: what most reads need). */
-  get (id: number): Gathering | undefined
+  get (id: number): Promise<Gathering | undefined>
   /** The last `limit` characters of the output tail kept with the record. */
-  outputTail (id: number, limit: number): string
+  outputTail (id: number, limit: number): Promise<string>
   /** The newest gathering with this custom name (created by `createdBy`, when given). */
-  findByCustomName (customName: string, createdBy?: string): Gathering | undefined
+  findByCustomName (customName: string, createdBy?: string): Promise<Gathering | undefined>
   /** Which gatherings a list shows, newest first: their keys only, read from the records' indexes and heads. */
-  listKeys (filter: ListFilter): ListKey[]
+  listKeys (filter: ListFilter): Promise<ListKey[]>
   /** These gatherings (those that exist), newest first, each with the last `outputLimit` characters of its output. */
-  getMany (ids: number[], outputLimit: number): ListedGathering[]
+  getMany (ids: number[], outputLimit: number): Promise<ListedGathering[]>
   /**
-   * Changes whenever any record changes, in any way a list could show, and
-   * differs between processes: cheap enough to ask on every poll.
+   * Changes whenever any record is inserted, changed or deleted, by any
+   * process on this database, and never repeats for another state of it:
+   * cheap enough to ask on every poll.
    */
-  listVersion (): string
-  countByStatus (status: GatheringStatus): number
+  listVersion (): Promise<string>
+  countByStatus (status: GatheringStatus): Promise<number>
   /** Ids with this status, oldest first. */
-  idsByStatus (status: GatheringStatus): number[]
+  idsByStatus (status: GatheringStatus): Promise<number[]>
   /** Finished gatherings last updated before `cutoff` (ISO time). */
-  finishedBefore (cutoff: string): number[]
-  /** `new` → `inprogress`. Returns false if the gathering is gone or not `new`. */
-  markStarted (id: number, at: string): boolean
-  recordProcess (id: number, process: RunProcess | null): void
-  runProcess (id: number): RunProcess | null
-  updateOutput (id: number, tail: string, size: number, at: string): void
-  /** Terminal state, written once. */
-  finish (id: number, result: GatheringResult, at: string): void
-  /** Returns false if there was no such gathering. */
-  delete (id: number): boolean
+  finishedBefore (cutoff: string): Promise<number[]>
+  /** `new` → `inprogress`. Resolves false if the gathering is gone or not `new`. */
+  markStarted (id: number, at: string): Promise<boolean>
+  recordProcess (id: number, process: RunProcess | null): Promise<void>
+  runProcess (id: number): Promise<RunProcess | null>
+  /** The output so far, while running. Resolves false (and changes nothing) unless it is `inprogress`. */
+  updateOutput (id: number, tail: string, size: number, at: string): Promise<boolean>
+  /**
+   * The terminal state, in one write (written again only by housekeeping,
+   * when it packs an interrupted run's leftovers). Resolves false if the
+   * gathering is gone.
+   */
+  finish (id: number, result: GatheringResult, at: string): Promise<boolean>
+  /** Resolves false if there was no such gathering. */
+  delete (id: number): Promise<boolean>
   /** The finished gathering with an archive that finished first, leaving out `exclude`. */
-  oldestArchived (exclude: number[]): number | undefined
+  oldestArchived (exclude: number[]): Promise<number | undefined>
   /**
    * Forget the archive (its file is being deleted, or is gone) and mark the
    * record expired, saying why. False when it had no archive (any more).
    */
-  expireArchive (id: number, at: string, reason: string): boolean
+  expireArchive (id: number, at: string, reason: string): Promise<boolean>
   /** Status and archive name of every gathering, in one read (start-up reconciles files with them). */
-  fileStates (): Map<number, { status: GatheringStatus, archiveName: string }>
+  fileStates (): Promise<Map<number, { status: GatheringStatus, archiveName: string }>>
   /** Gatherings whose record names an archive file. */
-  idsWithArchive (): number[]
-  /** Throws when the database cannot be read. */
-  ping (): void
+  idsWithArchive (): Promise<number[]>
+  /** Rejects when the database cannot be read. */
+  ping (): Promise<void>
   /** Bytes of all archives on record. */
-  archiveBytes (): number
-  close (): void
+  archiveBytes (): Promise<number>
+  close (): Promise<void>
 }

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict'
 import { it } from 'node:test'
 
 import { buildOcArgs } from '../../src/gatherings/oc-args.js'
-import { validateRequest } from '../../src/gatherings/validate-request.js'
+import { validateRequest as validateDomainRequest } from '../../src/gatherings/validate-request.js'
+import { gatheringRequestFrom } from '../../src/routes/gathering-request.js'
+import type { CreateGatheringBody } from '../../src/schemas/gathering.js'
+
+const validateRequest = (body: CreateGatheringBody, defaults: Parameters<typeof validateDomainRequest>[1]) => validateDomainRequest(gatheringRequestFrom(body), defaults)
 
 const defaults = { defaultImage: '', defaultTimeout: '20m', maxTimeoutMs: 6 * 3600_000 }
 

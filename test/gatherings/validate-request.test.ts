@@ -2,8 +2,18 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
 import { ValidationError } from '../../src/gatherings/errors.js'
-import { validateRequest } from '../../src/gatherings/validate-request.js'
+import { validateRequest as validateDomainRequest, type RequestDefaults } from '../../src/gatherings/validate-request.js'
+import { gatheringRequestFrom, inWireTerms } from '../../src/routes/gathering-request.js'
 import type { CreateGatheringBody } from '../../src/schemas/gathering.js'
+
+/** A POST body as the route hands it to the domain, and the domain's errors as the route reports them. */
+function validateRequest (body: CreateGatheringBody, defaults: RequestDefaults): ReturnType<typeof validateDomainRequest> {
+  try {
+    return validateDomainRequest(gatheringRequestFrom(body), defaults)
+  } catch (error) {
+    throw inWireTerms(error)
+  }
+}
 
 const defaults = { defaultImage: '', defaultTimeout: '20m', maxTimeoutMs: 6 * 3600_000 }
 

@@ -10,7 +10,7 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 
 import Fastify, { type FastifyInstance } from 'fastify'
 
-import { FileBody, type FileBodyOptions } from '../../src/http/file-body.js'
+import { FileBody, type FileBodyOptions } from '../../src/http/bodies/file-body.js'
 import { descriptorsOn } from '../helpers/open-files.js'
 import { removeDir, waitFor } from '../helpers/service.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import { describe, it } from 'node:test'
 
-import { jsonList, SLICE_ENTRIES } from '../../src/http/json-list.js'
+import { jsonList, SLICE_ENTRIES } from '../../src/http/bodies/json-list.js'
 
 /** Ids n..1, newest first, as the store lists them. */
 function records (n: number): Array<{ id: number, name: string }> {
@@ -12,7 +12,7 @@ function records (n: number): Array<{ id: number, name: string }> {
 /** A read() over `all`, counting its calls, as GatheringViews gives jsonList. */
 function source (all: Array<{ id: number, name: string }>, offset = 0) {
   const calls: Array<{ count: number, beforeId: number | undefined }> = []
-  const read = (count: number, beforeId: number | undefined) => {
+  const read = async (count: number, beforeId: number | undefined) => {
     calls.push({ count, beforeId })
     const from = beforeId === undefined ? offset : all.findIndex((r) => r.id < beforeId)
     return from < 0 ? [] : all.slice(from, from + count)
@@ -34,7 +34,7 @@ describe('jsonList', () => {
     for (const n of [0, 1, SLICE_ENTRIES - 1]) {
       const all = records(n)
       const kept: Buffer[] = []
-      const body = jsonList({ ...source(all), render, limit: undefined, keepBytes: 1e9, keep: (b) => kept.push(b) })
+      const body = await jsonList({ ...source(all), render, limit: undefined, keepBytes: 1e9, keep: (b) => kept.push(b) })
       assert.ok(Buffer.isBuffer(body), `${n} records`)
       assert.deepEqual(JSON.parse(body.toString()), all)
       assert.equal(kept[0], body)
@@ -45,7 +45,7 @@ describe('jsonList', () => {
     const all = records(2 * SLICE_ENTRIES + 500)
     const { read, calls } = source(all)
     const kept: Buffer[] = []
-    const body = jsonList({ read, render, limit: undefined, keepBytes: 1e9, keep: (b) => kept.push(b) })
+    const body = await jsonList({ read, render, limit: undefined, keepBytes: 1e9, keep: (b) => kept.push(b) })
     assert.ok(body instanceof Readable)
     const whole = await text(body)
     assert.deepEqual(JSON.parse(whole), all)
@@ -55,27 +55,27 @@ describe('jsonList', () => {
 
   it('honours limit and offset across slices', async () => {
     const all = records(3 * SLICE_ENTRIES)
-    const body = jsonList({ ...source(all, 10), render, limit: SLICE_ENTRIES + 7, keepBytes: 1e9, keep: () => {} })
+    const body = await jsonList({ ...source(all, 10), render, limit: SLICE_ENTRIES + 7, keepBytes: 1e9, keep: () => {} })
     assert.deepEqual(JSON.parse(await text(body)), all.slice(10, 10 + SLICE_ENTRIES + 7))
-    const exact = jsonList({ ...source(all), render, limit: SLICE_ENTRIES, keepBytes: 1e9, keep: () => {} })
+    const exact = await jsonList({ ...source(all), render, limit: SLICE_ENTRIES, keepBytes: 1e9, keep: () => {} })
     assert.ok(Buffer.isBuffer(exact), 'a limit of one slice is one Buffer')
-    const ending = jsonList({ ...source(records(SLICE_ENTRIES)), render, limit: undefined, keepBytes: 1e9, keep: () => {} })
+    const ending = await jsonList({ ...source(records(SLICE_ENTRIES)), render, limit: undefined, keepBytes: 1e9, keep: () => {} })
     assert.deepEqual(JSON.parse(await text(ending)), records(SLICE_ENTRIES), 'a list of exactly one slice ends with an empty read')
   })
 
   it('keeps nothing larger than keepBytes', async () => {
     const kept: Buffer[] = []
-    const body = jsonList({ ...source(records(2 * SLICE_ENTRIES)), render, limit: undefined, keepBytes: 1000, keep: (b) => kept.push(b) })
+    const body = await jsonList({ ...source(records(2 * SLICE_ENTRIES)), render, limit: undefined, keepBytes: 1000, keep: (b) => kept.push(b) })
     await text(body)
     assert.equal(kept.length, 0)
-    jsonList({ ...source(records(10)), render, limit: undefined, keepBytes: 10, keep: (b) => kept.push(b) })
+    await jsonList({ ...source(records(10)), render, limit: undefined, keepBytes: 10, keep: (b) => kept.push(b) })
     assert.equal(kept.length, 0)
   })
 
   it('lets other work run between slices, and stops reading when the stream is destroyed', async () => {
     const all = records(5 * SLICE_ENTRIES)
     const { read, calls } = source(all)
-    const body = jsonList({ read, render, limit: undefined, keepBytes: 1e9, keep: () => {} }) as Readable
+    const body = await jsonList({ read, render, limit: undefined, keepBytes: 1e9, keep: () => {} }) as Readable
     const turns: number[] = []
     const ticker = setInterval(() => turns.push(calls.length), 0)
     const iterator = body[Symbol.asyncIterator]()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
-import { ResponseCache } from '../../src/http/response-cache.js'
+import { ResponseCache } from '../../src/http/views/response-cache.js'
 
 /** Bodies of their own memory (not pooled), so the cache keeps them as they are. */
 const bytes = (n: number) => Buffer.alloc(n, 'x')

@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { parseRange } from '../../src/http/send-archive.js'
+import { parseRange } from '../../src/http/bodies/send-archive.js'
 import { descriptorsOn } from '../helpers/open-files.js'
 import { type RunningService, SIM_IMAGE, startService, waitFor, waitForFinish, stopAndClean } from '../helpers/service.js'
 

@@ -6,7 +6,7 @@ export interface FollowOptions {
   /** Byte offset to start from (a late joiner may want only what is new). */
   offset: number
   /** Keep going until this says the run is over; then send what is left and end. */
-  isFinished: () => boolean
+  isFinished: () => Promise<boolean>
   /** Server-Sent Events instead of plain text. */
   sse: boolean
   signal: AbortSignal
@@ -34,7 +34,7 @@ async function * readFollowing ({ path, offset, isFinished, sse, signal, pollMs 
     for (;;) {
       if (signal.aborted) return
       // Read the finished flag before reading: then an empty read really means the end.
-      const finished = isFinished()
+      const finished = await isFinished()
       handle ??= await open(path, 'r').catch(() => undefined)
       let read = 0
       if (handle !== undefined) {

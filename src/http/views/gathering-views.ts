@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 
-import type { Phase } from '../gatherings/phase.js'
-import { FINISHED_STATUSES, type Gathering } from '../gatherings/types.js'
-import type { GatheringStore, ListFilter, ListScope } from '../storage/types.js'
-import { jsonList } from './json-list.js'
+import type { Phase } from '../../gatherings/phase.js'
+import { FINISHED_STATUSES, type Gathering } from '../../gatherings/types.js'
+import type { GatheringStore, ListFilter, ListScope } from '../../storage/types.js'
+import { jsonList } from '../bodies/json-list.js'
 import { presentGathering } from './present.js'
 import type { ResponseCache } from './response-cache.js'
 
@@ -66,39 +66,44 @@ export class GatheringViews {
    * GET /must-gather/:id: a finished execution's answer comes from the cache after its first time.
    * `version`: this.version(g), when the caller has it already (for the ETag).
    */
-  one (g: Gathering, version = this.version(g)): Buffer {
+  async one (g: Gathering, version = this.version(g)): Promise<Buffer> {
     const finished = FINISHED_STATUSES.includes(g.status)
     const key = `one:${version}`
     const cached = finished ? this.#o.cache.get(key) : undefined
     if (cached !== undefined) return cached
-    const body = Buffer.from(this.render(g, (limit) => this.#o.store.outputTail(g.id, limit), this.#o.execOutputLimit))
+    // The stored tail, unless the answer shows none (queued) or the live one (running here).
+    const stored = g.status === 'new' || this.#o.runs.liveOutput(g.id) !== undefined ? '' : await this.#o.store.outputTail(g.id, this.#o.execOutputLimit)
+    const body = Buffer.from(this.render(g, (limit) => stored.slice(-limit), this.#o.execOutputLimit))
     return finished ? this.#o.cache.set(key, body) : body
   }
 
   /** What GET /must-gather with this scope and page shows, as a version. */
-  listVersion (scope: ListScope, page: ListPage): string {
+  async listVersion (scope: ListScope, page: ListPage): Promise<string> {
     const live = this.#o.runs.liveVersion()
     // Also a record left `inprogress` that no run tracks (its final state could not be written) shows a growing elapsed time.
-    const clock = live !== '' || this.#o.store.countByStatus('inprogress') > 0 ? this.#second() : ''
-    return [this.#instance, this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
+    const clock = live !== '' || await this.#o.store.countByStatus('inprogress') > 0 ? this.#second() : ''
+    return [this.#instance, await this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
   }
 
   /**
    * GET /must-gather: newest first, a short output tail each; long lists stream (see jsonList).
    * `version`: this.listVersion(scope, page), when the caller has it already (for the ETag).
    */
-  list (scope: ListScope, page: ListPage, version = this.listVersion(scope, page)): Buffer | Readable {
+  async list (scope: ListScope, page: ListPage, version?: string): Promise<Buffer | Readable> {
+    version ??= await this.listVersion(scope, page)
     const key = `list:${version}`
     const cached = this.#o.cache.get(key)
     if (cached !== undefined) return cached
-    return jsonList({
+    return await jsonList({
       read: (count, beforeId) => this.#entriesOf({ ...scope, limit: count, ...(beforeId === undefined ? { offset: page.offset } : { beforeId }) }),
       render: (entry) => entry.json,
       limit: page.limit,
       keepBytes: this.#o.cache.entryLimit,
       // A list streamed over several turns is kept only if nothing changed meanwhile.
       keep: (body) => {
-        if (this.listVersion(scope, page) === version) this.#o.cache.set(key, body)
+        this.listVersion(scope, page).then((now) => {
+          if (now === version) this.#o.cache.set(key, body)
+        }, () => {})
       }
     })
   }
@@ -108,8 +113,8 @@ export class GatheringViews {
    * revision is unchanged from the entry cache, the rest read (in one query)
    * and rendered. After a change, a list is mostly entries that did not.
    */
-  #entriesOf (filter: ListFilter): Array<{ id: number, json: Buffer }> {
-    const keys = this.#o.store.listKeys(filter)
+  async #entriesOf (filter: ListFilter): Promise<Array<{ id: number, json: Buffer }>> {
+    const keys = await this.#o.store.listKeys(filter)
     const json = new Map<number, Buffer>()
     const toRead: number[] = []
     for (const { id, revision, status } of keys) {
@@ -118,11 +123,11 @@ export class GatheringViews {
       else toRead.push(id)
     }
     const limit = this.#o.listOutputLimit
-    for (const g of this.#o.store.getMany(toRead, limit)) {
+    for (const g of await this.#o.store.getMany(toRead, limit)) {
       const entry = Buffer.from(this.render(g, () => g.outputTail, limit))
       json.set(g.id, FINISHED_STATUSES.includes(g.status) ? this.#o.entries.set(`${g.id}.${g.revision}`, entry) : entry)
     }
-    // Keys and rows were read in the same turn: every key has its row.
+    // A record deleted between the two reads has no row: it is left out.
     return keys.flatMap(({ id }) => {
       const entry = json.get(id)
       return entry === undefined ? [] : [{ id, json: entry }]

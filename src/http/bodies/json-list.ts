@@ -9,7 +9,7 @@ export interface JsonListOptions<T extends { id: number }> {
    * Up to `count` entries, newest first: the first of the page when
    * `beforeId` is undefined, else those older than `beforeId`.
    */
-  read: (count: number, beforeId: number | undefined) => T[]
+  read: (count: number, beforeId: number | undefined) => Promise<T[]>
   /** One entry as JSON (UTF-8). */
   render: (entry: T) => Buffer
   /** Entries in all (the page's limit); undefined: as many as there are. */
@@ -30,10 +30,10 @@ export interface JsonListOptions<T extends { id: number }> {
  * into the list it is. The answer is a snapshot per slice, not of the whole
  * list: a record deleted meanwhile may be missing from a later slice.
  */
-export function jsonList<T extends { id: number }> (options: JsonListOptions<T>): Buffer | Readable {
+export async function jsonList<T extends { id: number }> (options: JsonListOptions<T>): Promise<Buffer | Readable> {
   const { read, render, limit } = options
   const wanted = Math.min(SLICE_ENTRIES, limit ?? SLICE_ENTRIES)
-  const first = read(wanted, undefined)
+  const first = await read(wanted, undefined)
   const last = first.at(-1)
   if (first.length < wanted || limit === first.length || last === undefined) {
     const body = joined(OPEN, first, render, CLOSE)
@@ -51,7 +51,7 @@ async function * slices<T extends { id: number }> (options: JsonListOptions<T>, 
     // Let other requests in between slices.
     await nextTurn()
     const wanted = Math.min(SLICE_ENTRIES, remaining ?? SLICE_ENTRIES)
-    const slice = options.read(wanted, beforeId)
+    const slice = await options.read(wanted, beforeId)
     if (slice.length > 0) yield kept.add(joined(COMMA, slice, options.render))
     const last = slice.at(-1)
     if (slice.length < wanted || last === undefined) break

@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import type { TSchema } from '../schemas/builder.js'
+import type { TSchema } from '../../schemas/builder.js'
 
-import { GatheringError } from '../gatherings/errors.js'
-import { CreateGatheringBodySchema } from '../schemas/gathering.js'
+import { GatheringError } from '../../gatherings/errors.js'
+import { CreateGatheringBodySchema } from '../../schemas/gathering.js'
 
 /** Status of each domain error code; anything else is a 500. */
 const STATUS_BY_CODE: Record<string, number> = {

@@ -1,7 +1,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import type { Server } from 'node:https'
 
-import type { Logger } from '../logger.js'
+import type { Logger } from '../../logger.js'
 
 export interface TlsFiles {
   certFile: string

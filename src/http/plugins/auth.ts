@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-import { hashToken, type TokenAuthorizer } from '../auth/authorizer.js'
-import type { Caller } from '../auth/types.js'
+import { hashToken, type TokenAuthorizer } from '../../auth/authorizer.js'
+import type { Caller } from '../../auth/types.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 
-import type { ServiceMetrics } from '../observability/metrics.js'
+import type { ServiceMetrics } from '../../observability/metrics.js'
 
 /** Request durations by route template (not raw URL: custom names would explode the label set), and download bytes. */
 export function installRequestMetrics (app: FastifyInstance, metrics: ServiceMetrics): void {

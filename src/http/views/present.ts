@@ -1,7 +1,7 @@
-import { parseGoDuration } from '../config/go-duration.js'
-import type { Phase } from '../gatherings/phase.js'
-import type { Gathering } from '../gatherings/types.js'
-import type { GatheringResponse } from '../schemas/gathering.js'
+import type { Phase } from '../../gatherings/phase.js'
+import { runTimeoutMs } from '../../gatherings/run-timeout.js'
+import type { Gathering } from '../../gatherings/types.js'
+import type { GatheringResponse } from '../../schemas/gathering.js'
 
 export interface LiveState {
   /** The output tail to show. */
@@ -53,7 +53,7 @@ export function presentGathering (g: Gathering, live: LiveState): GatheringRespo
     // Honest hints only: what is known, no invented percentage.
     progress: {
       'elapsed-seconds': g.startedAt === null ? null : Math.max(0, Math.round((end - Date.parse(g.startedAt)) / 1000)),
-      'timeout-seconds': Math.round((parseGoDuration(o.timeout) ?? 0) / 1000),
+      'timeout-seconds': Math.round(runTimeoutMs(o) / 1000),
       'output-bytes': live.outputBytes
     }
   }

@@ -1,0 +1,54 @@
+import type { GatheringStore } from '../storage/types.js'
+import { RequestNotAllowedError } from './errors.js'
+import { checkImagePolicy, type ImagePolicy } from './image-policy.js'
+import type { Admission } from './runner.js'
+import type { StorageQuota } from './storage-quota.js'
+import type { Gathering, GatheringRequest } from './types.js'
+import { type RequestDefaults, validateRequest } from './validate-request.js'
+
+export interface GatheringCreatorOptions {
+  store: GatheringStore
+  /** Where admission happens: the queue of this process. */
+  queue: { admit: () => Admission }
+  quota: Pick<StorageQuota, 'ensureRoom'>
+  defaults: RequestDefaults
+  imagePolicy: ImagePolicy
+  /** Why this API server may not be named in a request (credentials policy), or undefined. */
+  serverRefusal: (server: string) => string | undefined
+  now: () => string
+}
+
+/** Who asks: the username is recorded, the token only kept in memory for the run. */
+export interface Caller {
+  username: string
+  token: string | undefined
+}
+
+/**
+ * The one way a gathering comes to be. The order is the point: each step
+ * may refuse, and each refusal leaves everything as it was. Checks that
+ * change nothing come first (validation, image and argument policy), then
+ * queue admission (a place is held, nothing written), and only then storage
+ * room, which may expire old archives: never for a request the queue would
+ * refuse. The insert comes last.
+ */
+export class GatheringCreator {
+  constructor (private readonly o: GatheringCreatorOptions) {}
+
+  async create (request: GatheringRequest, caller: Caller): Promise<Gathering> {
+    const { customName, options } = validateRequest(request, this.o.defaults)
+    checkImagePolicy(options, this.o.imagePolicy)
+    const refusal = this.o.serverRefusal(options.server)
+    if (refusal !== undefined) throw new RequestNotAllowedError('server', refusal)
+    const admission = this.o.queue.admit()
+    try {
+      await this.o.quota.ensureRoom()
+      const gathering = await this.o.store.insert({ customName, options, createdAt: this.o.now(), createdBy: caller.username })
+      admission.enqueue(gathering, caller.token)
+      return gathering
+    } catch (error) {
+      admission.cancel()
+      throw error
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import type { Logger } from '../logger.js'
+import { adoptArchive, type ArchiveFile, findFile, hasAnyFile, packDirectory } from './archive.js'
+import type { BackgroundTasks } from './background-tasks.js'
+import { coerceError } from './errors.js'
+import { removeTree } from './fs-tools.js'
+import { archiveFileName, type GatheringPaths } from './paths.js'
+import { failure } from './result.js'
+import { joinFailures } from './run-failure.js'
+import type { GatheringResult } from './types.js'
+
+export interface PackingOptions {
+  paths: GatheringPaths
+  /** The file an image may write itself (ARCHIVE_FILENAME): served as it is. */
+  archiveFilename: string
+  /** KEEP_GATHERED_FILES: unpacked files stay next to the archive. */
+  keepGatheredFiles: boolean
+  background: BackgroundTasks
+  logger: Logger
+}
+
+/** Packs a gathering's destination as `<destination name>/` in its archive file. */
+export async function packDestination (paths: GatheringPaths, id: number, signal: AbortSignal): Promise<ArchiveFile> {
+  return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal })
+}
+
+/**
+ * The packing decision: after oc ended (`runError` says how it failed, if it
+ * did), serve the image's own archive, else pack what was gathered, else say
+ * that nothing was. Never throws: every outcome is a result.
+ */
+export async function collectArchive (
+  gathering: { id: number, customName: string },
+  runError: string | undefined,
+  signal: AbortSignal,
+  o: PackingOptions
+): Promise<GatheringResult> {
+  const { id } = gathering
+  const destination = o.paths.destination(id)
+  let archive: ArchiveFile | undefined
+  try {
+    const imageArchive = await findFile(destination, o.archiveFilename)
+    if (imageArchive !== undefined) archive = await adoptArchive(imageArchive, o.paths.archive(id))
+    else if (await hasAnyFile(destination)) archive = await packDestination(o.paths, id, signal)
+  } catch (error) {
+    if (signal.aborted) return failure(joinFailures(runError, 'packing the archive failed: the service was shutting down'))
+    // Unpacked files are never served: after a failed pack (a full disk, typically) they would only
+    // hold the space, and keep the final state from being written to a database on the same disk.
+    // (A shutdown keeps them instead: the next start packs them.)
+    const removed = o.keepGatheredFiles ? '' : '; the gathered files were removed to free their space'
+    if (removed !== '') await removeGathered(id, o)
+    return failure(joinFailures(runError, `packing the archive failed: ${coerceError(error).message}${removed}`))
+  }
+  if (archive !== undefined && !o.keepGatheredFiles) {
+    // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy
+    // disk; it goes on in the background (a restart meanwhile finishes it at start-up).
+    o.background.track(removeGathered(id, o))
+  }
+  const archiveFields = archive === undefined
+    ? { archiveName: '', archiveSize: 0, archiveSha256: '' }
+    : { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }
+  if (runError !== undefined) return { ...failure(runError), ...archiveFields }
+  if (archive === undefined) return failure('oc adm must-gather finished but wrote no files to its destination directory')
+  return { ...failure(''), status: 'completed', ...archiveFields }
+}
+
+/** Removes a run's unpacked files; a failure is logged (start-up retries what is left). */
+async function removeGathered (id: number, o: PackingOptions): Promise<void> {
+  await removeTree(o.paths.destination(id)).catch((e: unknown) => o.logger.error({ id, err: e }, 'Removing the gathered files failed.'))
+}
