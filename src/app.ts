@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
 import { SqliteGatheringStore } from './storage/sqlite.js'
+import type { GatheringStore } from './storage/types.js'
 
 export interface RouteEntry {
   method: string
@@ -53,6 +54,10 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger']
   /** The environment `oc` runs with is taken (allow-listed) from here (default: process.env). */
   env?: NodeJS.ProcessEnv
+  /** Where records live (default: SQLite at DB_PATH). The app closes it. Tests hand in their own. */
+  store?: GatheringStore
+  /** The clock for records, elapsed times and retention (default: the system's). */
+  now?: () => Date
 }
 
 const BODY_LIMIT = 64 * 1024
@@ -62,7 +67,7 @@ const BODY_LIMIT = 64 * 1024
  * (recovering what a previous process left) before the app is returned;
  * `app.close()` stops it, then closes the store, in that order.
  */
-export async function buildApp ({ config, logger = false, env = process.env }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, logger = false, env = process.env, store: givenStore, now = () => new Date() }: BuildAppOptions): Promise<FastifyInstance> {
   const tls = config.tls === undefined ? undefined : loadTls(config.tls)
   const app = Fastify({
     // Only tells Fastify the protocol (for its logs and listen address); the server itself comes from serverFactory.
@@ -123,7 +128,8 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   }))
 
   const credentials = runCredentials(config, reviewer?.endpoint)
-  const store = new SqliteGatheringStore(config.dbPath)
+  const store = givenStore ?? new SqliteGatheringStore(config.dbPath)
+  const isoNow = (): string => now().toISOString()
   const paths = new GatheringPaths(config.dataDir)
   // Three quarters for whole answers, a quarter for list entries (about 1 kB each).
   const responseCache = new ResponseCache(Math.floor(config.responseCacheBytes * 0.75))
@@ -143,7 +149,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     maxBytes: config.maxStorageBytes,
     minFreeBytes: config.minFreeSpaceBytes,
     logger: app.log,
-    now: () => new Date().toISOString()
+    now: isoNow
   })
   const runner: GatheringRunner = new GatheringRunner({
     metrics,
@@ -161,6 +167,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     cancelGraceMs: config.cancelGraceMs,
     outputTailLimit: config.execOutputLimit,
     keepGatheredFiles: config.keepGatheredFiles,
+    now,
     ...(config.cleanupMaxAgeMs !== undefined && { cleanupMaxAgeMs: config.cleanupMaxAgeMs })
   })
   app.decorate('runner', runner)
@@ -201,7 +208,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     defaults: { defaultImage: config.defaultImage, defaultTimeout: config.defaultTimeout, maxTimeoutMs: config.maxTimeoutMs },
     imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
     serverRefusal: (server) => credentials.serverRefusal(server),
-    now: () => new Date().toISOString()
+    now: isoNow
   })
   await app.register(mustGatherRoutes, {
     store,
@@ -214,7 +221,8 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
       cache: responseCache,
       entries: listEntries,
       execOutputLimit: config.execOutputLimit,
-      listOutputLimit: config.listOutputLimit
+      listOutputLimit: config.listOutputLimit,
+      now
     }),
     visibility: config.visibility,
     postRateLimit: config.postRateLimit

@@ -8,12 +8,14 @@ import { after, before, describe, it } from 'node:test'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import fc from 'fast-check'
+import secureJson from 'secure-json-parse'
 
 import { ValidationError } from '../../src/gatherings/errors.js'
 import { buildOcArgs } from '../../src/gatherings/oc-args.js'
 import type { GatheringOptions } from '../../src/gatherings/types.js'
 import { validateRequest } from '../../src/gatherings/validate-request.js'
-import { CreateGatheringBodySchema } from '../../src/schemas/gathering.js'
+import { gatheringRequestFrom } from '../../src/routes/gathering-request.js'
+import { type CreateGatheringBody, CreateGatheringBodySchema } from '../../src/schemas/gathering.js'
 import { type RunningService, startService, stopAndClean, waitFor } from '../helpers/service.js'
 import { count, listTree, report, runSeed, writeExecutable } from './helpers.js'
 
@@ -107,11 +109,12 @@ function expectedOptions (body: string): GatheringOptions | undefined {
   let parsed: unknown
   if (body.trim() === '') parsed = {}
   else {
-    try { parsed = JSON.parse(body) } catch { return undefined }
+    // As the service parses: a __proto__ or constructor.prototype key is refused.
+    try { parsed = secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }) } catch { return undefined }
   }
   if (!schemaAccepts(parsed)) return undefined
   try {
-    return validateRequest(parsed as never, DEFAULTS).options
+    return validateRequest(gatheringRequestFrom(parsed as CreateGatheringBody), DEFAULTS).options
   } catch (error) {
     assert.ok(error instanceof ValidationError, `validateRequest threw ${String(error)} for ${body.slice(0, 200)}`)
     return undefined
