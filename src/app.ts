@@ -115,7 +115,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     return payload
   })
   installSecurityHeaders(app, { https: config.tls !== undefined })
-  installCors(app, config.corsAllowedOrigins)
+  await installCors(app, config.corsAllowedOrigins)
   const reviewer = config.authMode === 'kubernetes' ? await connectToCluster(config.useKubeconfig, env) : undefined
   installAuth(app, reviewer && new TokenAuthorizer({
     reviewer,

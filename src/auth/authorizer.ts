@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 
+import { LRUCache } from 'lru-cache'
+
 import type { AccessRule } from '../config/security.js'
 import type { Logger } from '../logger.js'
 import type { AccessReviewer, AuthDecision, Caller } from './types.js'
@@ -28,17 +30,18 @@ export const hashToken = (token: string): string => createHash('sha256').update(
  */
 export class TokenAuthorizer {
   readonly #o: AuthorizerOptions
-  readonly #cache = new Map<string, { caller: Omit<Caller, 'token'>, expires: number }>()
+  /** Token hash → who it is: least recently used first out, each for AUTH_CACHE_TTL. */
+  readonly #cache: LRUCache<string, Omit<Caller, 'token'>> | undefined
 
   constructor (options: AuthorizerOptions) {
     this.#o = options
+    if (options.cacheTtlMs > 0 && options.cacheSize > 0) this.#cache = new LRUCache({ max: options.cacheSize, ttl: options.cacheTtlMs })
   }
 
   async authorize (token: string): Promise<AuthDecision> {
     const key = hashToken(token)
-    const cached = this.#cache.get(key)
-    if (cached !== undefined && cached.expires > Date.now()) return { outcome: 'allowed', caller: { ...cached.caller, token } }
-    if (cached !== undefined) this.#cache.delete(key)
+    const cached = this.#cache?.get(key)
+    if (cached !== undefined) return { outcome: 'allowed', caller: { ...cached, token } }
 
     const signal = AbortSignal.timeout(this.#o.timeoutMs)
     try {
@@ -52,7 +55,7 @@ export class TokenAuthorizer {
         return { outcome: 'forbidden', username: identity.username, reason: `user "${identity.username}" may not run must-gather (${describeRule(this.#o.accessRule)} is required)` }
       }
       const caller = { username: identity.username, isAdmin: admin?.allowed ?? false, key }
-      this.#remember(key, caller)
+      this.#cache?.set(key, caller)
       return { outcome: 'allowed', caller: { ...caller, token } }
     } catch (error) {
       const timedOut = signal.aborted
@@ -71,17 +74,6 @@ export class TokenAuthorizer {
           : 'the Kubernetes API server could not check the token; try again shortly'
       }
     }
-  }
-
-  #remember (key: string, caller: Omit<Caller, 'token'>): void {
-    if (this.#o.cacheTtlMs <= 0) return
-    // Map keeps insertion order: the first entry is the oldest.
-    while (this.#cache.size >= this.#o.cacheSize) {
-      const oldest = this.#cache.keys().next().value
-      if (oldest === undefined) break
-      this.#cache.delete(oldest)
-    }
-    this.#cache.set(key, { caller, expires: Date.now() + this.#o.cacheTtlMs })
   }
 }
 

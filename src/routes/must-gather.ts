@@ -11,7 +11,7 @@ import type { GatheringRunner } from '../gatherings/runner.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { notModified } from '../http/views/conditional.js'
 import { followOutput } from '../http/bodies/output-stream.js'
-import { rateLimiter } from '../http/plugins/hardening.js'
+import { rateLimiter } from '../http/plugins/rate-limit.js'
 import { sendArchive } from '../http/bodies/send-archive.js'
 import type { GatheringViews } from '../http/views/gathering-views.js'
 import {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 
 /**
  * Headers for every response: this is a JSON and file API, never a page to
@@ -18,36 +18,4 @@ export function installSecurityHeaders (app: FastifyInstance, { https }: { https
     if (https) reply.header('Strict-Transport-Security', 'max-age=31536000')
     return payload
   })
-}
-
-/**
- * A fixed-window limit per caller (token hash, or client address when
- * AUTH_MODE=none), generous enough that a UI or a script never meets it.
- * Returns a preHandler for the routes it guards.
- */
-export function rateLimiter (perMinute: number, windowMs = 60_000): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
-  const windows = new Map<string, { start: number, count: number }>()
-  const MAX_KEYS = 100_000
-  return async (request, reply) => {
-    if (perMinute <= 0) return undefined
-    const now = Date.now()
-    const key = request.caller.key
-    let window = windows.get(key)
-    if (window === undefined || now - window.start >= windowMs) {
-      if (windows.size >= MAX_KEYS) {
-        for (const [k, w] of windows) if (now - w.start >= windowMs) windows.delete(k)
-        if (windows.size >= MAX_KEYS) windows.clear()
-      }
-      window = { start: now, count: 0 }
-      windows.set(key, window)
-    }
-    window.count++
-    if (window.count > perMinute) {
-      const retryAfter = Math.max(1, Math.ceil((window.start + windowMs - now) / 1000))
-      return reply.code(429).header('Retry-After', String(retryAfter)).send({
-        error: `too many new executions from this caller: at most ${perMinute} a minute (POST_RATE_LIMIT); retry in ${retryAfter} s`
-      })
-    }
-    return undefined
-  }
 }
