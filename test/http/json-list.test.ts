@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import { describe, it } from 'node:test'
 
@@ -84,7 +85,7 @@ describe('jsonList', () => {
     await iterator.next()
     clearInterval(ticker)
     body.destroy()
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await once(body, 'close')
     assert.ok(calls.length < 5, `stopped reading after the stream was destroyed (${calls.length} reads)`)
     assert.ok(turns.length > 0, 'timers ran while the list was being written')
   })

@@ -177,30 +177,8 @@ describe('cheap polling', () => {
     await waitForFinish(service, body.id)
   })
 
-  it('a running execution\'s answer changes with its elapsed time, even while oc prints nothing', async () => {
-    // hang: oc goes quiet after the pod's lines and stays until stopped.
-    const { body } = await service.post({ image: `${SIM_IMAGE}:hang` })
-    const running = async () => {
-      const response = await service.fetch(`/must-gather/${body.id}`)
-      return { etag: response.headers.get('etag') ?? '', g: await response.json() as { status: string, phase: string, progress: { 'elapsed-seconds': number } } }
-    }
-    let first = await running()
-    for (let i = 0; i < 100 && first.g.phase !== 'gathering'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      first = await running()
-    }
-    assert.equal(first.g.status, 'inprogress')
-    for (const path of [`/must-gather/${body.id}`, '/must-gather']) {
-      const etag = (await service.fetch(path)).headers.get('etag') ?? ''
-      await new Promise((resolve) => setTimeout(resolve, 2100))
-      const later = await service.fetch(path, { headers: { 'If-None-Match': etag } })
-      assert.equal(later.status, 200, `${path}: a new answer, not 304`)
-      await later.arrayBuffer()
-    }
-    const later = await running()
-    assert.ok(later.g.progress['elapsed-seconds'] >= first.g.progress['elapsed-seconds'] + 4, JSON.stringify([first.g.progress, later.g.progress]))
-    assert.equal((await service.fetch(`/must-gather/${body.id}`, { method: 'DELETE' })).status, 204)
-  })
+  // A running execution's answer changing with its elapsed time (while oc prints nothing) is tested
+  // in process with a clock the test moves: api.inject.test.ts and test/http/gathering-views.test.ts.
 
   it('compresses JSON for clients that accept gzip, and only for them', async () => {
     const { request } = await import('node:http')

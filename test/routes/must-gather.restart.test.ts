@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 
+import Database from 'better-sqlite3'
 import {
   assertNoProcessesLeft,
   runProcesses,
@@ -33,8 +34,8 @@ describe('restart recovery', () => {
     const queued = (await first.post({ image: `${SIM_IMAGE}:v1`, 'custom-name': 'queued' })).body.id
     await waitFor(async () => (await first.json(`/must-gather/${running}`)).body.status === 'inprogress', 'the run to start')
     const oc = await waitFor(() => runProcesses(first, running)[0], 'oc to be running')
-    // Give the service a moment to record the pid, as it does right after spawning.
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The service records the pid right after spawning: wait until it has.
+    await waitFor(() => recordedPid(first.dbPath, running), 'the pid to be recorded')
     // A directory no record owns, as a crash in the middle of a delete leaves.
     mkdirSync(join(first.dataDir, '999999'))
 
@@ -139,3 +140,13 @@ describe('restart recovery', () => {
     assert.equal((await next.fetch(`/must-gather/${kept}/data`, { method: 'HEAD' })).status, 200)
   })
 })
+
+/** The pid the service recorded for a running gathering (read from its database file, read-only). */
+function recordedPid (dbPath: string, id: number): number | undefined {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  try {
+    return (db.prepare('SELECT pid FROM gatherings WHERE id = ?').pluck().get(id) as number | null) ?? undefined
+  } finally {
+    db.close()
+  }
+}

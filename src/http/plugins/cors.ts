@@ -9,8 +9,9 @@ import type { FastifyInstance } from 'fastify'
  */
 export async function installCors (app: FastifyInstance, allowedOrigins: string[]): Promise<void> {
   await app.register(cors, {
-    // An exact list: a string would be matched as a prefix-free exact origin, a RegExp is never built from config.
-    origin: allowedOrigins.length > 0 ? allowedOrigins : false,
+    // An exact list (never a RegExp built from config). Empty, it matches no origin, and answers
+    // still carry Vary: Origin, as they did before this plugin.
+    origin: allowedOrigins,
     methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Range', 'If-None-Match', 'If-Range'],
     exposedHeaders: ['Content-Disposition', 'Content-Length', 'ETag', 'X-Request-Id', 'Retry-After'],
