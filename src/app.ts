@@ -124,6 +124,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     cacheTtlMs: config.authCacheTtlMs,
     cacheSize: config.authCacheSize,
     timeoutMs: config.authTimeoutMs,
+    failuresPerMinute: config.authFailureLimit,
     logger: app.log
   }))
 
@@ -162,6 +163,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     credentials,
     maxConcurrent: config.maxConcurrent,
     maxQueued: config.maxQueued,
+    maxQueuedPerUser: config.authMode === 'kubernetes' ? config.maxQueuedPerUser : undefined,
     archiveFilename: config.archiveFilename,
     timeoutGraceMs: config.timeoutGraceMs,
     cancelGraceMs: config.cancelGraceMs,
@@ -207,6 +209,15 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     quota,
     defaults: { defaultImage: config.defaultImage, defaultTimeout: config.defaultTimeout, maxTimeoutMs: config.maxTimeoutMs },
     imagePolicy: { allowedImages: config.allowedImages, allowedImageStreams: config.allowedImageStreams },
+    argumentPolicy: {
+      enforced: config.ocCredentials === 'service',
+      allowedCommands: config.allowedCommands,
+      allowSourceDir: config.allowedFields.sourceDir,
+      allowKeep: config.allowedFields.keep,
+      allowHostNetwork: config.allowedFields.hostNetwork,
+      allowNodeName: config.allowedFields.nodeName,
+      allowRunNamespace: config.allowedFields.runNamespace
+    },
     serverRefusal: (server) => credentials.serverRefusal(server),
     now: isoNow
   })
@@ -257,7 +268,7 @@ async function connectToCluster (useKubeconfig: boolean, env: NodeJS.ProcessEnv)
 /** How oc authenticates: see docs in README "Security". */
 function runCredentials (config: Config, cluster: ClusterEndpoint | undefined): RunCredentials {
   if (config.authMode === 'none' || cluster === undefined) return new AmbientCredentials(true)
-  if (config.ocCredentials === 'caller') return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'caller' })
+  if (config.ocCredentials === 'caller') return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'caller', allowHttpServer: config.allowHttpServer })
   // service: the operator's kubeconfig as is, or a kubeconfig pointing at the service's token file.
   if (config.ocTokenFile === undefined) return new AmbientCredentials(false)
   return new KubeconfigCredentials(config.credentialsDir, cluster, { kind: 'token-file', path: config.ocTokenFile })

@@ -15,8 +15,16 @@ export interface AuthorizerOptions {
   cacheTtlMs: number
   cacheSize: number
   timeoutMs: number
+  /** Rejected tokens a client address may present per minute before it is throttled (0: no limit). */
+  failuresPerMinute: number
   logger: Logger
 }
+
+/** A rejection is remembered this long at most: a token just granted access is not kept out for longer. */
+const REJECTION_TTL_MS = 10_000
+const FAILURE_WINDOW_MS = 60_000
+
+type Rejection = Extract<AuthDecision, { outcome: 'unauthenticated' | 'forbidden' }>
 
 const ADMIN_RULE: AccessRule = { verb: '*', group: '*', resource: '*', subresource: '', name: '', namespace: '' }
 
@@ -24,25 +32,54 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 
 /**
  * Bearer token → decision, with TokenReview then SubjectAccessReview.
- * Only "allowed" is cached, keyed by the token's hash (never the token), for
- * a short time and a bounded number of entries. A failing or slow API server
- * yields "unavailable" after the timeout: never a hang, never "allowed".
+ * Decisions are cached by the token's hash (never the token), for a short
+ * time and a bounded number of entries: "allowed" for AUTH_CACHE_TTL, a
+ * rejection for at most 10 s (so a flood of one bad token costs one review),
+ * each in its own cache (so bad tokens cannot push out good ones). A client
+ * address whose tokens were rejected AUTH_FAILURE_LIMIT times in a minute is
+ * not asked about new tokens until the minute is over. A failing or slow API
+ * server yields "unavailable" after the timeout: never a hang, never "allowed".
  */
 export class TokenAuthorizer {
   readonly #o: AuthorizerOptions
   /** Token hash → who it is: least recently used first out, each for AUTH_CACHE_TTL. */
   readonly #cache: LRUCache<string, Omit<Caller, 'token'>> | undefined
 
+  readonly #rejections: LRUCache<string, Rejection> | undefined
+  /** Client address → tokens rejected in the current minute. */
+  readonly #failures = new LRUCache<string, { count: number, start: number }>({ max: 100_000, ttl: FAILURE_WINDOW_MS })
+
   constructor (options: AuthorizerOptions) {
     this.#o = options
-    if (options.cacheTtlMs > 0 && options.cacheSize > 0) this.#cache = new LRUCache({ max: options.cacheSize, ttl: options.cacheTtlMs })
+    if (options.cacheTtlMs > 0 && options.cacheSize > 0) {
+      this.#cache = new LRUCache({ max: options.cacheSize, ttl: options.cacheTtlMs })
+      this.#rejections = new LRUCache({ max: options.cacheSize, ttl: Math.min(options.cacheTtlMs, REJECTION_TTL_MS) })
+    }
   }
 
-  async authorize (token: string): Promise<AuthDecision> {
+  /** `clientAddress`: where the request came from, to throttle one that keeps presenting bad tokens. */
+  async authorize (token: string, clientAddress = ''): Promise<AuthDecision> {
     const key = hashToken(token)
     const cached = this.#cache?.get(key)
     if (cached !== undefined) return { outcome: 'allowed', caller: { ...cached, token } }
+    const rejected = this.#rejections?.get(key)
+    if (rejected !== undefined) return rejected
+    const failures = this.#failures.get(clientAddress)
+    if (this.#o.failuresPerMinute > 0 && failures !== undefined && failures.count >= this.#o.failuresPerMinute) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((failures.start + FAILURE_WINDOW_MS - Date.now()) / 1000))
+      return { outcome: 'throttled', retryAfterSeconds, reason: `too many rejected tokens from this address (AUTH_FAILURE_LIMIT=${this.#o.failuresPerMinute} a minute); retry in ${retryAfterSeconds} s` }
+    }
+    const decision = await this.#review(token, key)
+    if (decision.outcome === 'unauthenticated' || decision.outcome === 'forbidden') {
+      this.#rejections?.set(key, decision)
+      const counted = failures ?? { count: 0, start: Date.now() }
+      counted.count++
+      if (failures === undefined) this.#failures.set(clientAddress, counted)
+    }
+    return decision
+  }
 
+  async #review (token: string, key: string): Promise<AuthDecision> {
     const signal = AbortSignal.timeout(this.#o.timeoutMs)
     try {
       const identity = await this.#o.reviewer.reviewToken(token, signal)

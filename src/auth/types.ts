@@ -28,6 +28,8 @@ export type AuthDecision =
   | { outcome: 'unauthenticated', reason: string }
   | { outcome: 'forbidden', username: string, reason: string }
   | { outcome: 'unavailable', reason: string }
+  /** Too many rejected tokens from this client address lately: not even asked. */
+  | { outcome: 'throttled', reason: string, retryAfterSeconds: number }
 
 /** The API server's answers, as the authorizer needs them. */
 export interface AccessReviewer {

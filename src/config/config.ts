@@ -37,6 +37,8 @@ export interface Config extends SecurityConfig {
   maxConcurrent: number
   /** `MAX_QUEUED`: gatherings waiting to run before POST answers 429 (default: 100). */
   maxQueued: number
+  /** `MAX_QUEUED_PER_USER`: of those, one user's at most (default: a quarter of MAX_QUEUED); only with AUTH_MODE=kubernetes, where callers are told apart. */
+  maxQueuedPerUser: number
   /** `EXEC_OUTPUT_LIMIT`: bytes of output shown in `exec-output` of one gathering (default: 65536). */
   execOutputLimit: number
   /** `LIST_OUTPUT_LIMIT`: bytes of output shown in `exec-output` of list entries (default: 200). */
@@ -86,6 +88,7 @@ export function loadConfig (env: Env): Config {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
 
   const security = loadSecurityConfig(read)
+  const maxQueued = integer('MAX_QUEUED', read('MAX_QUEUED') ?? '100', 0, 1_000_000)
   return {
     ...security,
     port: integer('PORT', read('PORT') ?? '8080', 0, 65535),
@@ -103,7 +106,8 @@ export function loadConfig (env: Env): Config {
     archiveFilename,
     cleanupMaxAgeMs: cleanup === '-1' ? undefined : duration('CLEANUP_MAX_AGE', cleanup, { positive: true }),
     maxConcurrent: integer('MAX_CONCURRENT', read('MAX_CONCURRENT') ?? '4', 1, 1000),
-    maxQueued: integer('MAX_QUEUED', read('MAX_QUEUED') ?? '100', 0, 1_000_000),
+    maxQueued,
+    maxQueuedPerUser: integer('MAX_QUEUED_PER_USER', read('MAX_QUEUED_PER_USER') ?? String(Math.max(1, Math.floor(maxQueued / 4))), 1, 1_000_000),
     execOutputLimit: integer('EXEC_OUTPUT_LIMIT', read('EXEC_OUTPUT_LIMIT') ?? '65536', 0, 64 * 1024 * 1024),
     listOutputLimit: integer('LIST_OUTPUT_LIMIT', read('LIST_OUTPUT_LIMIT') ?? '200', 0, 1024 * 1024),
     responseCacheBytes: bytes('RESPONSE_CACHE_SIZE', read('RESPONSE_CACHE_SIZE') ?? '32Mi'),

@@ -24,11 +24,17 @@ export interface SecurityConfig {
   authCacheTtlMs: number
   /** `AUTH_CACHE_SIZE`: most decisions cached at once (default: 1000). */
   authCacheSize: number
+  /** `AUTH_FAILURE_LIMIT`: rejected tokens one client address may present per minute before it gets 429 (default: 30; 0 disables). */
+  authFailureLimit: number
   /** `AUTH_TIMEOUT`: longest wait for the API server before answering 503 (default: 5s). */
   authTimeoutMs: number
   /** `AUTHZ_VERB`, `AUTHZ_GROUP`, `AUTHZ_RESOURCE`, `AUTHZ_SUBRESOURCE`, `AUTHZ_NAME`, `AUTHZ_NAMESPACE`: what a caller must be allowed to do (default: `*` on `*`, i.e. cluster-admin). */
   accessRule: AccessRule
-  /** `VISIBILITY`: `all` shows every execution to every authorized caller; `own` only the caller's (cluster-admins still see all) (default: all). */
+  /**
+   * `VISIBILITY`: `all` shows every execution to every authorized caller; `own` only the caller's
+   * (cluster-admins still see all). Default: `all` with the full-access rule, `own` with a narrowed
+   * one; `all` with a narrowed rule is refused (a narrowed user would reach a cluster-admin's runs).
+   */
   visibility: 'all' | 'own'
   /** `OC_CREDENTIALS`: `caller` runs oc with the caller's token; `service` with the service's own (default: caller). */
   ocCredentials: 'caller' | 'service'
@@ -46,6 +52,12 @@ export interface SecurityConfig {
   corsAllowedOrigins: string[]
   /** `POST_RATE_LIMIT`: POST /must-gather per caller per minute (default: 300; 0 disables). */
   postRateLimit: number
+  /** `ALLOWED_COMMANDS`: in service mode, comma-separated patterns a request's `command` must match (`*`: one word); empty refuses every command (default: empty). */
+  allowedCommands: string[]
+  /** `ALLOW_SOURCE_DIR`, `ALLOW_KEEP`, `ALLOW_HOST_NETWORK`, `ALLOW_NODE_NAME`, `ALLOW_RUN_NAMESPACE`: in service mode, allow these request fields (default: false). */
+  allowedFields: { sourceDir: boolean, keep: boolean, hostNetwork: boolean, nodeName: boolean, runNamespace: boolean }
+  /** `ALLOW_HTTP_SERVER`: in caller mode, a request's `server` may be `http://` (the caller's token then travels in clear) (default: false). */
+  allowHttpServer: boolean
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
@@ -82,21 +94,29 @@ export function loadSecurityConfig (read: (name: string) => string | undefined):
   const useKubeconfig = boolean('USE_KUBECONFIG', read('USE_KUBECONFIG') ?? 'false') || read('KUBECONFIG') !== undefined
   // In a cluster the service account's token; outside, the operator's kubeconfig is used as it is.
   const ocTokenFile = read('OC_TOKEN_FILE') ?? (ocCredentials === 'service' && authMode === 'kubernetes' && !useKubeconfig ? SERVICE_ACCOUNT_TOKEN : undefined)
+  const accessRule: AccessRule = {
+    verb: read('AUTHZ_VERB') ?? '*',
+    group: read('AUTHZ_GROUP') ?? '*',
+    resource: read('AUTHZ_RESOURCE') ?? '*',
+    subresource: read('AUTHZ_SUBRESOURCE') ?? '',
+    name: read('AUTHZ_NAME') ?? '',
+    namespace: read('AUTHZ_NAMESPACE') ?? ''
+  }
+  const narrowed = authMode === 'kubernetes' && !isFullAccess(accessRule)
+  const visibility = oneOf('VISIBILITY', read('VISIBILITY') ?? (narrowed ? 'own' : 'all'), ['all', 'own'] as const)
+  if (narrowed && visibility === 'all') {
+    throw new ConfigError('VISIBILITY', `VISIBILITY=all with a narrowed access rule (${describeNarrowing(accessRule)}) would let every caller that rule ` +
+      'admits read, download and delete everyone\'s executions, a cluster-admin\'s included; remove VISIBILITY (it is then own) or set VISIBILITY=own')
+  }
   return {
     authMode,
     useKubeconfig,
     authCacheTtlMs: duration('AUTH_CACHE_TTL', read('AUTH_CACHE_TTL') ?? '10s', {}),
     authCacheSize: integer('AUTH_CACHE_SIZE', read('AUTH_CACHE_SIZE') ?? '1000', 1, 1_000_000),
+    authFailureLimit: integer('AUTH_FAILURE_LIMIT', read('AUTH_FAILURE_LIMIT') ?? '30', 0, 1_000_000),
     authTimeoutMs: duration('AUTH_TIMEOUT', read('AUTH_TIMEOUT') ?? '5s', { positive: true }),
-    accessRule: {
-      verb: read('AUTHZ_VERB') ?? '*',
-      group: read('AUTHZ_GROUP') ?? '*',
-      resource: read('AUTHZ_RESOURCE') ?? '*',
-      subresource: read('AUTHZ_SUBRESOURCE') ?? '',
-      name: read('AUTHZ_NAME') ?? '',
-      namespace: read('AUTHZ_NAMESPACE') ?? ''
-    },
-    visibility: oneOf('VISIBILITY', read('VISIBILITY') ?? 'all', ['all', 'own'] as const),
+    accessRule,
+    visibility,
     ocCredentials,
     ocTokenFile,
     credentialsDir: read('CREDENTIALS_DIR') ?? defaultCredentialsDir(),
@@ -104,8 +124,31 @@ export function loadSecurityConfig (read: (name: string) => string | undefined):
     allowedImageStreams: list(read('ALLOWED_IMAGE_STREAMS')),
     tls: tlsEnabled ? { certFile: certFile as string, keyFile: keyFile as string } : undefined,
     corsAllowedOrigins,
-    postRateLimit: integer('POST_RATE_LIMIT', read('POST_RATE_LIMIT') ?? '300', 0, 1_000_000)
+    postRateLimit: integer('POST_RATE_LIMIT', read('POST_RATE_LIMIT') ?? '300', 0, 1_000_000),
+    allowHttpServer: boolean('ALLOW_HTTP_SERVER', read('ALLOW_HTTP_SERVER') ?? 'false'),
+    allowedCommands: list(read('ALLOWED_COMMANDS')),
+    allowedFields: {
+      sourceDir: boolean('ALLOW_SOURCE_DIR', read('ALLOW_SOURCE_DIR') ?? 'false'),
+      keep: boolean('ALLOW_KEEP', read('ALLOW_KEEP') ?? 'false'),
+      hostNetwork: boolean('ALLOW_HOST_NETWORK', read('ALLOW_HOST_NETWORK') ?? 'false'),
+      nodeName: boolean('ALLOW_NODE_NAME', read('ALLOW_NODE_NAME') ?? 'false'),
+      runNamespace: boolean('ALLOW_RUN_NAMESPACE', read('ALLOW_RUN_NAMESPACE') ?? 'false')
+    }
   }
+}
+
+/** `*` on `*` with nothing narrowing it: what cluster-admin passes, and only cluster-admin. */
+function isFullAccess (rule: AccessRule): boolean {
+  return rule.verb === '*' && rule.group === '*' && rule.resource === '*' && rule.subresource === '' && rule.name === '' && rule.namespace === ''
+}
+
+/** The AUTHZ_* variables that narrow the rule, as set. */
+function describeNarrowing (rule: AccessRule): string {
+  const set: Array<[string, string, string]> = [
+    ['AUTHZ_VERB', rule.verb, '*'], ['AUTHZ_GROUP', rule.group, '*'], ['AUTHZ_RESOURCE', rule.resource, '*'],
+    ['AUTHZ_SUBRESOURCE', rule.subresource, ''], ['AUTHZ_NAME', rule.name, ''], ['AUTHZ_NAMESPACE', rule.namespace, '']
+  ]
+  return set.filter(([, value, full]) => value !== full).map(([name, value]) => `${name}=${value}`).join(', ')
 }
 
 function oneOf<T extends string> (variable: string, value: string, allowed: readonly T[]): T {

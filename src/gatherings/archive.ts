@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { accessSync, constants, createReadStream, createWriteStream } from 'node:fs'
-import { opendir, rename, rm } from 'node:fs/promises'
+import { chmod, opendir, rename, rm } from 'node:fs/promises'
+
+import { PRIVATE_FILE } from './file-modes.js'
 import { delimiter, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 
@@ -67,6 +69,8 @@ export async function hashFile (path: string): Promise<ArchiveFile> {
 export async function adoptArchive (source: string, target: string): Promise<ArchiveFile> {
   const file = await hashFile(source)
   await rename(source, target)
+  // Written by oc with its own mode: readable by the service's user only, like every archive.
+  await chmod(target, PRIVATE_FILE)
   return file
 }
 
@@ -107,7 +111,7 @@ export async function packDirectory ({ parent, dirName, target, signal }: PackOp
   exited.catch(() => {})
   const digest = new HashingPassThrough()
   try {
-    await pipeline(tar.stdout, digest, createWriteStream(partial, { highWaterMark: 1024 * 1024 }), { signal })
+    await pipeline(tar.stdout, digest, createWriteStream(partial, { highWaterMark: 1024 * 1024, mode: PRIVATE_FILE }), { signal })
     const code = await exited
     // GNU tar exits 1 when a file changed while it was read: the archive is still whole.
     if (code !== 0 && code !== 1) throw new Error(`tar exited with status ${code}: ${stderr.trim() || 'no message'}`)

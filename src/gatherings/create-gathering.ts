@@ -1,4 +1,5 @@
 import type { GatheringStore } from '../storage/types.js'
+import { type ArgumentPolicy, checkArgumentPolicy } from './argument-policy.js'
 import { RequestNotAllowedError } from './errors.js'
 import { checkImagePolicy, type ImagePolicy } from './image-policy.js'
 import type { Admission } from './runner.js'
@@ -9,10 +10,12 @@ import { type RequestDefaults, validateRequest } from './validate-request.js'
 export interface GatheringCreatorOptions {
   store: GatheringStore
   /** Where admission happens: the queue of this process. */
-  queue: { admit: () => Admission }
+  queue: { admit: (user: string) => Admission }
   quota: Pick<StorageQuota, 'ensureRoom'>
   defaults: RequestDefaults
   imagePolicy: ImagePolicy
+  /** What a caller may ask of oc when it runs as the service (OC_CREDENTIALS=service). */
+  argumentPolicy?: ArgumentPolicy
   /** Why this API server may not be named in a request (credentials policy), or undefined. */
   serverRefusal: (server: string) => string | undefined
   now: () => string
@@ -38,9 +41,10 @@ export class GatheringCreator {
   async create (request: GatheringRequest, caller: Caller): Promise<Gathering> {
     const { customName, options } = validateRequest(request, this.o.defaults)
     checkImagePolicy(options, this.o.imagePolicy)
+    if (this.o.argumentPolicy !== undefined) checkArgumentPolicy(options, this.o.argumentPolicy)
     const refusal = this.o.serverRefusal(options.server)
     if (refusal !== undefined) throw new RequestNotAllowedError('server', refusal)
-    const admission = this.o.queue.admit()
+    const admission = this.o.queue.admit(caller.username)
     try {
       await this.o.quota.ensureRoom()
       const gathering = await this.o.store.insert({ customName, options, createdAt: this.o.now(), createdBy: caller.username })

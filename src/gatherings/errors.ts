@@ -57,6 +57,13 @@ export class QueueFullError extends GatheringError {
   }
 }
 
+/** One caller's share of the queue is used up (MAX_QUEUED_PER_USER): others can still queue. */
+export class UserQueueFullError extends GatheringError {
+  constructor (readonly limit: number) {
+    super(`too many of your must-gather executions are queued (MAX_QUEUED_PER_USER=${limit}); retry when some have started`, 'QUEUE_FULL')
+  }
+}
+
 export class StorageFullError extends GatheringError {
   constructor (readonly freeBytes: number, readonly neededBytes: number) {
     super(`not enough disk space for new executions: ${Math.floor(freeBytes / 2 ** 20)} MiB free, MIN_FREE_SPACE is ` +

@@ -1,4 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
+
+import { PRIVATE_FILE } from './file-modes.js'
 import { open } from 'node:fs/promises'
 
 /**
@@ -15,7 +17,7 @@ export class OutputLog {
   #closed: Promise<void> | undefined
 
   constructor (path: string, tailLimit: number) {
-    this.#file = createWriteStream(path, { flags: 'a', highWaterMark: 1024 * 1024 })
+    this.#file = createWriteStream(path, { flags: 'a', highWaterMark: 1024 * 1024, mode: PRIVATE_FILE })
     this.#tailLimit = tailLimit
     // Errors surface in close(); a failing disk must not crash the service.
     this.#file.on('error', () => {})

@@ -65,13 +65,19 @@ export class KubeconfigCredentials implements RunCredentials {
   constructor (
     private readonly dir: string,
     private readonly cluster: ClusterAccess,
-    private readonly source: { kind: 'caller' } | { kind: 'token-file', path: string }
+    private readonly source: { kind: 'caller', allowHttpServer?: boolean } | { kind: 'token-file', path: string }
   ) {
     this.needsCallerToken = source.kind === 'caller'
   }
 
   serverRefusal (server: string): string | undefined {
-    if (this.source.kind === 'caller' || server === '' || server === this.cluster.server) return undefined
+    if (this.source.kind === 'caller') {
+      if (/^http:\/\//i.test(server) && this.source.allowHttpServer !== true) {
+        return 'server must use https://: oc would send the caller\'s token to it in clear (an operator can allow http:// with ALLOW_HTTP_SERVER=true)'
+      }
+      return undefined
+    }
+    if (server === '' || server === this.cluster.server) return undefined
     return `server may only be ${this.cluster.server}: oc runs with the service's own credentials (OC_CREDENTIALS=service), which must not be sent to another API server`
   }
 

@@ -12,6 +12,7 @@ import { OutputFlusher } from './output-flusher.js'
 import { OutputLog } from './output-log.js'
 import { collectArchive } from './packing.js'
 import type { GatheringPaths } from './paths.js'
+import { PRIVATE_DIRECTORY } from './file-modes.js'
 import { PhaseTracker } from './phase.js'
 import { processStartTicks } from './process-group.js'
 import { failure } from './result.js'
@@ -91,7 +92,7 @@ export class GatheringRun {
       const gathering = await o.store.get(id)
       if (gathering === undefined) return // deleted just now
       log.info({ customName: gathering.customName, images: gathering.options.images }, 'Gathering started.')
-      await mkdir(o.paths.destination(id), { recursive: true })
+      await mkdir(o.paths.destination(id), { recursive: true, mode: PRIVATE_DIRECTORY })
       this.#output = new OutputLog(o.paths.output(id), o.outputTailLimit)
       flusher = new OutputFlusher(id, this.#output, o)
       if (o.credentials.needsCallerToken && this.token === undefined) {

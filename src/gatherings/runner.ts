@@ -1,10 +1,11 @@
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
 import { BackgroundTasks } from './background-tasks.js'
 import { ShuttingDownError } from './errors.js'
+import { PRIVATE_DIRECTORY } from './file-modes.js'
 import { removeTree } from './fs-tools.js'
 import { Housekeeping } from './housekeeping.js'
 import type { GatheringPaths } from './paths.js'
@@ -28,6 +29,8 @@ export interface RunnerOptions {
   maxConcurrent: number
   /** Gatherings waiting before admission refuses (default: 100). */
   maxQueued: number
+  /** Of those, one user's at most; undefined when callers are not told apart (AUTH_MODE=none). */
+  maxQueuedPerUser?: number | undefined
   archiveFilename: string
   /** How long past its `--timeout` a run may go on before it is killed. */
   timeoutGraceMs: number
@@ -78,7 +81,7 @@ export class GatheringRunner {
   constructor (options: RunnerOptions) {
     this.#o = options
     this.#log = options.logger.child({ component: 'runner' })
-    this.#queue = new RunQueue({ maxConcurrent: options.maxConcurrent, maxQueued: options.maxQueued })
+    this.#queue = new RunQueue({ maxConcurrent: options.maxConcurrent, maxQueued: options.maxQueued, maxQueuedPerUser: options.maxQueuedPerUser })
     this.#background = new BackgroundTasks(this.#log)
     const now = (): string => (options.now?.() ?? new Date()).toISOString()
     this.#context = { ...options, logger: this.#log, background: this.#background, shutdown: this.#shutdown.signal, now }
@@ -113,10 +116,14 @@ export class GatheringRunner {
    * before anyone reads them. Runs nothing: `startProcessing` does.
    */
   async recover (): Promise<void> {
-    await mkdir(this.#o.paths.root, { recursive: true })
+    await mkdir(this.#o.paths.root, { recursive: true, mode: PRIVATE_DIRECTORY })
+    // Also a data directory an older release made world-readable.
+    await chmod(this.#o.paths.root, PRIVATE_DIRECTORY)
     await this.#o.credentials.clear()
     await this.#housekeeping.recover()
-    this.#queue.restore(await this.#o.store.idsByStatus('new'))
+    const queued = await this.#o.store.idsByStatus('new')
+    // Oldest first, as they were queued (getMany answers newest first).
+    this.#queue.restore((await this.#o.store.getMany(queued, 0)).reverse())
   }
 
   /** Starts running the queue and the retention sweep (once the service is listening). */
@@ -134,13 +141,13 @@ export class GatheringRunner {
   }
 
   /**
-   * Takes a place in the queue for a gathering about to be recorded, or
-   * throws ShuttingDownError / QueueFullError. Changes nothing else, so a
+   * Takes a place in the queue for `user`'s gathering about to be recorded,
+   * or throws ShuttingDownError / QueueFullError / UserQueueFullError. Changes nothing else, so a
    * request refused later (no disk space) leaves no trace: cancel the admission.
    */
-  admit (): Admission {
+  admit (user: string): Admission {
     if (!this.#accepting) throw new ShuttingDownError()
-    const reservation = this.#queue.reserve()
+    const reservation = this.#queue.reserve(user)
     return {
       enqueue: (gathering, token) => {
         if (token !== undefined) this.#tokens.set(gathering.id, token)

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -42,7 +42,7 @@ export class SqliteGatheringStore implements GatheringStore {
   readonly #statements = new Map<string, Database.Statement>()
 
   constructor (path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    if (path !== ':memory:') createPrivately(path)
     this.#db = new Database(path)
     // WAL keeps the file consistent across a SIGKILL at any moment and lets
     // readers run while a run's state is written.
@@ -241,6 +241,19 @@ export class SqliteGatheringStore implements GatheringStore {
 
   async close (): Promise<void> {
     if (this.#db.open) this.#db.close()
+  }
+}
+
+/**
+ * The database holds everything about every execution: readable by the
+ * service's user only, whatever the umask. SQLite gives its -wal and -shm
+ * files the database file's mode; those an older release left are fixed too.
+ */
+function createPrivately (path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  closeSync(openSync(path, 'a', 0o600))
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600)
   }
 }
 

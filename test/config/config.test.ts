@@ -43,6 +43,23 @@ describe('loadConfig', () => {
     assert.equal(config.logLevel, 'debug')
   })
 
+  it('makes visibility own when the access rule is narrowed, and refuses VISIBILITY=all with it, naming both', () => {
+    const narrowed = { AUTHZ_VERB: 'create', AUTHZ_GROUP: 'forklift.konveyor.io', AUTHZ_RESOURCE: 'mustgathers' }
+    assert.equal(loadConfig({}).visibility, 'all', 'full access: every caller is a cluster-admin')
+    assert.equal(loadConfig(narrowed).visibility, 'own')
+    assert.equal(loadConfig({ AUTHZ_NAMESPACE: 'openshift-mtv' }).visibility, 'own', 'a namespace narrows too')
+    assert.equal(loadConfig({ ...narrowed, AUTH_MODE: 'none' }).visibility, 'all', 'no rule applies without authentication')
+    assert.throws(() => loadConfig({ ...narrowed, VISIBILITY: 'all' }), (error: unknown) =>
+      error instanceof ConfigError && error.variable === 'VISIBILITY' && /VISIBILITY=all/.test(error.message) &&
+      error.message.includes('AUTHZ_VERB=create') && error.message.includes('AUTHZ_RESOURCE=mustgathers'))
+  })
+
+  it('shares the queue a quarter per user by default', () => {
+    assert.equal(loadConfig({}).maxQueuedPerUser, 25)
+    assert.equal(loadConfig({ MAX_QUEUED: '2' }).maxQueuedPerUser, 1)
+    assert.equal(loadConfig({ MAX_QUEUED_PER_USER: '7' }).maxQueuedPerUser, 7)
+  })
+
   const bad: Array<[string, Record<string, string>]> = [
     ['PORT', { PORT: 'eighty' }],
     ['PORT', { PORT: '70000' }],
@@ -64,7 +81,11 @@ describe('loadConfig', () => {
     ['KEEP_GATHERED_FILES', { KEEP_GATHERED_FILES: 'maybe' }],
     ['MAX_STORAGE', { MAX_STORAGE: 'lots' }],
     ['RESPONSE_CACHE_SIZE', { RESPONSE_CACHE_SIZE: '-1' }],
-    ['MIN_FREE_SPACE', { MIN_FREE_SPACE: '-5Gi' }]
+    ['MIN_FREE_SPACE', { MIN_FREE_SPACE: '-5Gi' }],
+    ['MAX_QUEUED_PER_USER', { MAX_QUEUED_PER_USER: '0' }],
+    ['ALLOW_KEEP', { ALLOW_KEEP: 'sure' }],
+    ['AUTH_FAILURE_LIMIT', { AUTH_FAILURE_LIMIT: 'many' }],
+    ['ALLOW_HTTP_SERVER', { ALLOW_HTTP_SERVER: 'perhaps' }]
   ]
   for (const [variable, env] of bad) {
     it(`names ${variable} when ${JSON.stringify(env)}`, () => {

@@ -269,3 +269,75 @@ describe('OC_CREDENTIALS=service', () => {
     assert.equal(done.status, 'completed', done['error-message'])
   })
 })
+
+describe('a narrowed rule without VISIBILITY (security review, item 1)', () => {
+  let service: RunningService
+  before(async () => {
+    service = await start({ AUTHZ_VERB: 'create', AUTHZ_GROUP: 'forklift.konveyor.io', AUTHZ_RESOURCE: 'mustgathers' })
+  })
+
+  it('keeps a narrowed user away from a cluster-admin\'s executions', async () => {
+    const admins = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, 'custom-name': 'plan:plan1' })).body.id
+    assert.equal((await service.json(`/must-gather/${admins}`, bearer(CAROL))).status, 404)
+    assert.equal((await service.json(`/must-gather/${admins}/data`, bearer(CAROL))).status, 404)
+    assert.equal((await service.json(`/must-gather/${admins}/output`, bearer(CAROL))).status, 404)
+    assert.equal((await service.json(`/must-gather/${admins}`, { method: 'DELETE', ...bearer(CAROL) })).status, 404)
+    assert.equal((await service.json(`/must-gather/${admins}`, bearer(ADMIN))).status, 200, 'still there')
+  })
+
+  it('resolves a custom name to the caller\'s own first, so nobody can squat a name an admin\'s UI polls', async () => {
+    const admins = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, 'custom-name': 'plan:squat' })).body.id
+    const carols = (await postAs(service, CAROL, { image: `${SIM_IMAGE}:v1`, 'custom-name': 'plan:squat' })).body.id
+    assert.ok(carols > admins, 'hers is the newer')
+    assert.equal((await service.json('/must-gather/plan:squat', bearer(ADMIN))).body.id, admins, 'the admin gets the admin\'s own')
+    assert.equal((await service.json('/must-gather/plan:squat', bearer(CAROL))).body.id, carols)
+    const daves = await service.json('/must-gather/plan:squat', bearer(DAVE))
+    assert.equal(daves.status, 404, 'a user with none of their own gets nobody else\'s')
+    const only = (await postAs(service, CAROL, { image: `${SIM_IMAGE}:v1`, 'custom-name': 'plan:carol-only' })).body.id
+    assert.equal((await service.json('/must-gather/plan:carol-only', bearer(ADMIN))).body.id, only, 'an admin with none of their own gets the newest of anyone\'s')
+  })
+})
+
+describe('rejected tokens (security review, item 6)', () => {
+  let service: RunningService
+  before(async () => { service = await start({ AUTH_FAILURE_LIMIT: '5' }) })
+
+  const tokenReviews = (): number => api.requests.filter((r) => r.path.startsWith('/apis/authentication.k8s.io/v1/tokenreviews')).length
+
+  it('asks the cluster once about a bad token presented 100 times', async () => {
+    const before = tokenReviews()
+    for (let i = 0; i < 100; i++) assert.equal((await service.json('/must-gather', bearer('sha256~the-same-bad-token'))).status, 401)
+    assert.equal(tokenReviews() - before, 1)
+  })
+
+  it('throttles an address that keeps presenting new bad tokens (429), while good tokens it had still work', async () => {
+    assert.equal((await service.json('/must-gather', bearer(ADMIN))).status, 200)
+    const before = tokenReviews()
+    const statuses: number[] = []
+    for (let i = 0; i < 10; i++) statuses.push((await service.json('/must-gather', bearer(`sha256~bad-token-number-${i}`))).status)
+    // One bad token was counted by the test before; four more are reviewed, then no more.
+    assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429, 429, 429, 429, 429])
+    assert.equal(tokenReviews() - before, 4)
+    const throttled = await service.json('/must-gather', bearer('sha256~yet-another'))
+    assert.match(throttled.body.error, /AUTH_FAILURE_LIMIT=5/)
+    assert.ok(Number(throttled.headers.get('retry-after')) > 0)
+    assert.equal((await service.json('/must-gather', bearer(ADMIN))).status, 200, 'a cached good token is not throttled')
+  })
+})
+
+describe('an http:// server in caller mode (security review, item 9)', () => {
+  it('is refused: the caller\'s token would travel in clear', async () => {
+    const service = await start()
+    const refused = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, server: 'http://api.cluster.example.com:6443' })
+    assert.equal(refused.status, 403)
+    assert.equal(refused.body.field, 'server')
+    assert.match(refused.body.error, /https:\/\/.*ALLOW_HTTP_SERVER/)
+    assert.equal((await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, server: 'https://api.cluster.example.com:6443' })).status, 201)
+    assert.equal((await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, server: 'api.cluster.example.com:6443' })).status, 201, 'host:port means https')
+  })
+
+  it('is allowed when the operator opts in with ALLOW_HTTP_SERVER=true', async () => {
+    const service = await start({ ALLOW_HTTP_SERVER: 'true' })
+    assert.equal((await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, server: 'http://api.cluster.example.com:6443' })).status, 201)
+  })
+})

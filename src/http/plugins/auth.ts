@@ -38,7 +38,7 @@ export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer |
         error: header === undefined ? 'missing Authorization header: send "Authorization: Bearer <token>"' : 'malformed Authorization header: expected "Bearer <token>"'
       })
     }
-    const decision = await authorizer.authorize(match[1] as string)
+    const decision = await authorizer.authorize(match[1] as string, request.ip)
     switch (decision.outcome) {
       case 'allowed':
         request.caller = decision.caller
@@ -50,6 +50,8 @@ export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer |
         return reply.code(403).send({ error: decision.reason })
       case 'unavailable':
         return reply.code(503).header('Retry-After', '5').send({ error: decision.reason })
+      case 'throttled':
+        return reply.code(429).header('Retry-After', String(decision.retryAfterSeconds)).send({ error: decision.reason })
     }
   })
 }
