@@ -27,6 +27,7 @@ import { schemaCompilers } from './http/schema-compilers.js'
 import { readTls, type TlsFiles, watchTls } from './http/tls.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
+import { archiveFilesRoutes } from './routes/archive-files.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
@@ -212,6 +213,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     postRateLimit: config.postRateLimit,
     quota
   })
+  await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
   return app
 }
 

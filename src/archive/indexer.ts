@@ -24,9 +24,13 @@ export type IndexOutcome =
    * hence another sha256 and size: callers must record `after`.
    */
   | { status: 'repacked', entries: number, before: ArchiveFile, after: ArchiveFile }
+  /** A single-stream archive left as it is (`repack: false`): it has no index. */
+  | { status: 'single-stream' }
 
 export interface EnsureIndexOptions extends BlockedWriteOptions {
   indexPath?: string
+  /** Re-pack a single-stream archive in place (default); with false it is left alone. */
+  repack?: boolean
 }
 
 /**
@@ -55,6 +59,7 @@ export async function ensureIndex (archive: string, options: EnsureIndexOptions 
     await writeIndexFile(indexPath, index)
     return { status: 'scanned', entries: index.entries.length }
   }
+  if (options.repack === false) return { status: 'single-stream' }
   return repack(archive, indexPath, options)
 }
 
