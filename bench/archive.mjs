@@ -120,7 +120,7 @@ export async function archiveBench (ctx) {
       reference: `${fmt(ref, 2)} s (tar -czf)`,
       ratio: `${fmt(scan / ref, 2)} / ${fmt(repack / ref, 2)}`,
       note: 'scan: a blocked archive whose .idx is gone, read and inflated member by member; re-pack: tar -czf\'s single-stream archive of the tree, ' +
-        'inflated and written again in blocks (another sha256), once per archive an image wrote itself'
+        'inflated (nice gzip -dc) and written again in blocks (another sha256), once per archive an image wrote itself'
     }))
     for (const name of readdirSync(dir)) if (name !== 'bin-without-pigz') execFileSync('rm', ['-rf', join(dir, name)])
 

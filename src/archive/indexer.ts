@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
-import { Transform, type TransformCallback } from 'node:stream'
 import { promisify } from 'node:util'
 import { gunzip as gunzipCallback } from 'node:zlib'
 
-import type { ArchiveFile } from '../gatherings/archive.js'
+import { hashFile, type ArchiveFile } from '../gatherings/archive.js'
 import { DEFAULT_BLOCK_SIZE, writeBlockedArchive, type BlockedWriteOptions } from './block-writer.js'
-import { gunzipStream } from './gunzip-stream.js'
+import { inflateFile } from './gzip-child.js'
 import { isGzip, MEMBER_HEADER_LENGTH, memberLength } from './gzip-member.js'
 import { INDEX_VERSION, indexPathOf, readIndexFile, writeIndexFile, type ArchiveIndex } from './index-file.js'
 import { TarHeaderParser } from './tar-headers.js'
@@ -111,32 +109,20 @@ export async function scanBlockedArchive (archive: string, signal?: AbortSignal)
 
 async function repack (archive: string, indexPath: string, options: EnsureIndexOptions): Promise<IndexOutcome> {
   const partial = `${archive}.repack.partial`
-  const before = new Hashing()
   try {
-    const tar = gunzipStream(createReadStream(archive, { highWaterMark: 1024 * 1024 }), before)
-    const { file, index } = await writeBlockedArchive(tar, partial, options)
+    const hashing = hashFile(archive)
+    hashing.catch(() => {})
+    const inflating = inflateFile(archive, options.signal)
+    const { file, index } = await writeBlockedArchive(inflating.stream, partial, options)
+    await inflating.done
+    const before = await hashing
     await writeIndexFile(indexPath, index)
     await rename(partial, archive)
     // Nested copies were made from the old bytes' offsets.
     await rm(`${indexPath}.nested`, { recursive: true, force: true })
-    return { status: 'repacked', entries: index.entries.length, before: before.result(), after: file }
+    return { status: 'repacked', entries: index.entries.length, before, after: file }
   } catch (error) {
     await rm(partial, { force: true })
     throw error
-  }
-}
-
-class Hashing extends Transform {
-  readonly #hash = createHash('sha256')
-  #size = 0
-
-  override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#hash.update(chunk)
-    this.#size += chunk.length
-    callback(null, chunk)
-  }
-
-  result (): ArchiveFile {
-    return { size: this.#size, sha256: this.#hash.digest('hex') }
   }
 }

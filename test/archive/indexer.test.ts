@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { copyFileSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
@@ -80,6 +80,16 @@ describe('indexing an existing archive', () => {
     assert.deepEqual(await ensureIndex(archive), { status: 'scanned', entries: original?.entries.length })
     assert.equal(sha256(archive), sha)
     assert.deepEqual(await readIndexFile(`${archive}.idx`), original)
+  })
+
+  it('leaves a truncated single-stream archive as it was, with nothing beside it', async () => {
+    const archive = join(dir, 'truncated.tar.gz')
+    sh('tar', ['-C', dir, '-czf', join(dir, 'whole.tar.gz'), top])
+    sh('sh', ['-c', 'head -c 200000 "$1" > "$2"', 'sh', join(dir, 'whole.tar.gz'), archive])
+    const sha = sha256(archive)
+    await assert.rejects(ensureIndex(archive), /gzip -dc|unexpected end|tar/i)
+    assert.equal(sha256(archive), sha)
+    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('truncated.tar.gz')), ['truncated.tar.gz'])
   })
 
   it('refuses what is not gzip', async () => {
