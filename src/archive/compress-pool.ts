@@ -5,12 +5,13 @@ import { Worker } from 'node:worker_threads'
 // those run on libuv's threadpool (4 threads by default), which the service's
 // file reads and writes share, and at the event loop's priority. A worker
 // thread can lower its own priority (Linux's setpriority acts on the calling
-// thread), so a pack that takes every core leaves the event loop its CPU,
+// thread: checked in /proc/<pid>/task/<tid>/stat), so a pack that takes every core leaves the event loop its CPU,
 // as `nice tar | pigz` did.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { gzipSync } = require('node:zlib')
-try { require('node:os').setPriority(0, workerData.nice) } catch {}
+// Linux only: elsewhere (macOS) pid 0 would renice the whole process, event loop included.
+if (process.platform === 'linux') try { require('node:os').setPriority(0, workerData.nice) } catch {}
 parentPort.on('message', ({ id, buffer, length }) => {
   try {
     parentPort.postMessage({ id, gzipped: gzipSync(Buffer.from(buffer, 0, length), { level: workerData.level }) })
