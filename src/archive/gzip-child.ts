@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import type { Readable } from 'node:stream'
+import { PassThrough, type Readable } from 'node:stream'
 
 /**
  * The inflated bytes of a gzip file from `gzip -dc` in a child process at a
@@ -25,5 +25,16 @@ export function inflateFile (path: string, signal?: AbortSignal): { stream: Read
     })
   })
   done.catch(() => {})
-  return { stream: child.stdout, done }
+  return { stream: claimed(child.stdout), done }
+}
+
+/**
+ * A child's output, read from now on. Node resumes (drops) a child's stdout that
+ * nothing reads yet when the child exits (child_process flushStdio): a short
+ * gzip or tar that ends while its reader is still opening its output file
+ * would seem to have printed nothing. Piping at once keeps every byte, with
+ * backpressure as before.
+ */
+export function claimed (stdout: Readable): Readable {
+  return stdout.pipe(new PassThrough({ highWaterMark: 1024 * 1024 }))
 }

@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path'
 
 import type { ArchiveFile, PackOptions } from '../gatherings/archive.js'
 import { writeBlockedArchive, type BlockedWriteOptions } from './block-writer.js'
+import { claimed } from './gzip-child.js'
 import { indexPathOf, writeIndexFile } from './index-file.js'
 
 export interface BlockedPackOptions extends PackOptions, Omit<BlockedWriteOptions, 'signal'> {}
@@ -44,8 +45,9 @@ export async function packDirectory ({ parent, dirName, target, signal, ...optio
   })
   // Awaited below; until then a spawn failure (no tar, EAGAIN) must not count as unhandled.
   exited.catch(() => {})
+  const output = claimed(tar.stdout)
   try {
-    const { file, index } = await writeBlockedArchive(tar.stdout, partial, { ...options, signal })
+    const { file, index } = await writeBlockedArchive(output, partial, { ...options, signal })
     const code = await exited
     // GNU tar exits 1 when a file changed while it was read: the archive is still whole.
     if (code !== 0 && code !== 1) throw new Error(`tar exited with status ${code}: ${stderr.trim() || 'no message'}`)
