@@ -126,3 +126,9 @@ async function repack (archive: string, indexPath: string, options: EnsureIndexO
     throw error
   }
 }
+
+/** Removes what indexing put beside an archive (its index, nested archives' copies): call when the archive goes. */
+export async function removeIndex (archive: string, indexPath = indexPathOf(archive)): Promise<void> {
+  await rm(indexPath, { force: true })
+  await rm(`${indexPath}.nested`, { recursive: true, force: true })
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import { NestedArchiveError } from '../../src/archive/errors.js'
+import { removeIndex } from '../../src/archive/indexer.js'
 import { packDirectory } from '../../src/archive/pack.js'
 import { ArchiveReader } from '../../src/archive/reader.js'
 import { makeTree, regularFiles, removeDir, sh, tempDir } from './helpers.js'
@@ -67,5 +68,10 @@ describe('nested archives', () => {
       await reader.close()
     }
     assert.deepEqual(readdirSync(`${archive}.idx.nested`).filter((name) => name.includes('partial')), [])
+  })
+
+  it('removes the index and the nested copies with removeIndex', async () => {
+    await removeIndex(archive)
+    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('a.tar.gz')), ['a.tar.gz'])
   })
 })
