@@ -11,6 +11,7 @@
 // times on a shared machine say little. Prints figures; asserts nothing.
 // Everything runs on 127.0.0.1; temporary files and processes are removed at
 // the end, also on failure.
+import { archiveBench } from './archive.mjs'
 import { coreBench } from './core.mjs'
 import { downloadBench } from './download.mjs'
 import { getBench, listBench } from './api.mjs'
@@ -24,6 +25,7 @@ import { startupBench } from './startup.mjs'
 /** @type {Record<string, { about: string, run: (ctx: import('./lib.mjs').Context) => Promise<import('./lib.mjs').Row[]> }>} */
 const BENCHMARKS = {
   pack: { about: 'packing a 300 MiB / 20,000-file tree vs tar -czf', run: packBench },
+  archive: { about: 'issue 14: blocked pack + index vs tar -czf, size, 10 KB read of a 1 GiB archive, 1,000-entry listing', run: archiveBench },
   download: { about: '1 GiB download (1 and 10 clients) vs nginx, RSS growth', run: downloadBench },
   get: { about: 'GET /must-gather/:id at 50 connections vs a minimal Fastify route', run: getBench },
   list: { about: 'GET /must-gather with 1,000 and 100,000 records, with and without limit', run: listBench },

@@ -28,6 +28,7 @@ import { schemaCompilers } from './http/plugins/schema-compilers.js'
 import { readTls, type TlsFiles, watchTls } from './http/plugins/tls.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
+import { archiveFilesRoutes } from './routes/archive-files.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
@@ -238,6 +239,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     visibility: config.visibility,
     postRateLimit: config.postRateLimit
   })
+  await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
   return app
 }
 

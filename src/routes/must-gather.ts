@@ -24,6 +24,7 @@ import {
 } from '../schemas/gathering.js'
 import type { GatheringStore } from '../storage/types.js'
 import { gatheringRequestFrom, inWireTerms } from './gathering-request.js'
+import { resolveGathering, visibleOwner } from './resolve-gathering.js'
 
 export interface MustGatherRoutesOptions {
   store: GatheringStore
@@ -50,25 +51,9 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
   const { store, runner, paths, views } = opts
   app.decorateRequest('auditId', undefined)
 
-  /** Whose executions the caller may see: undefined = everyone's. */
-  const scopeOf = (request: FastifyRequest): string | undefined =>
-    opts.visibility === 'own' && !request.caller.isAdmin ? request.caller.username : undefined
-
-  /**
-   * `:id` is a numeric id or, failing that, a custom name: the newest of the
-   * caller's own executions with it, and only when the caller has none, the
-   * newest of anyone's the caller may see (so nobody can squat a name another
-   * user's UI polls). Another user's execution is "not found" when the caller
-   * may not see it, so its existence does not leak.
-   */
+  const scopeOf = (request: FastifyRequest): string | undefined => visibleOwner(request, opts.visibility)
   const resolve = async (request: FastifyRequest, key: string): Promise<Gathering> => {
-    const scope = scopeOf(request)
-    const byId = /^\d{1,15}$/.test(key) ? await store.get(Number(key)) : undefined
-    const visible = byId !== undefined && (scope === undefined || byId.createdBy === scope) ? byId : undefined
-    const gathering = visible ??
-      await store.findByCustomName(key, request.caller.username) ??
-      (scope === undefined ? await store.findByCustomName(key) : undefined)
-    if (gathering === undefined) throw new GatheringNotFoundError(key)
+    const gathering = await resolveGathering(request, key, opts)
     request.auditId = gathering.id
     return gathering
   }

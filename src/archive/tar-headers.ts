@@ -1,0 +1,190 @@
+// Reads the headers of a tar stream as it goes past, without holding file
+// data, and records where each entry's data starts in the uncompressed
+// stream. Handles what GNU tar and others write: ustar (with its 155-byte
+// prefix), GNU long names and link names ('L', 'K'), pax extended headers
+// ('x', and global 'g'), base-256 sizes. tar-stream and friends hand out
+// entries and contents, not offsets, and this is all that is needed here.
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
+
+export interface IndexEntry {
+  /** As `tar -tzf` prints it, without a leading `./` or `/` and without a directory's trailing `/`. */
+  path: string
+  type: EntryType
+  /** Bytes of data (0 for anything but a regular file). */
+  size: number
+  /** Permission bits, e.g. 0o644. */
+  mode: number
+  /** Seconds since the epoch. */
+  mtime: number
+  /** Offset of the entry's data in the uncompressed tar stream. */
+  offset: number
+  /** A symlink's or hardlink's target, as stored. */
+  link?: string
+}
+
+const BLOCK = 512
+
+const TYPES: Record<string, EntryType> = { 0: 'file', '\0': 'file', 7: 'file', 1: 'hardlink', 2: 'symlink', 5: 'directory', D: 'directory' }
+/** Types whose size field says nothing about data following the header. */
+const NO_DATA = new Set(['1', '2', '3', '4', '6'])
+
+/** The canonical form of a stored name: what the index, listings and requests use. */
+export function normalizeStoredPath (name: string): string {
+  let path = name.replace(/^\/+/, '')
+  while (path.startsWith('./')) path = path.slice(2).replace(/^\/+/, '')
+  if (path === '.') path = ''
+  return path.replace(/\/+$/, '')
+}
+
+export class TarFormatError extends Error {}
+
+export class TarHeaderParser {
+  readonly entries: IndexEntry[] = []
+  /** Whether the end-of-archive marker (a zero block) was seen. */
+  ended = false
+  #offset = 0
+  #phase: 'header' | 'skip' | 'meta' = 'header'
+  readonly #header = Buffer.alloc(BLOCK)
+  #headerFill = 0
+  #skip = 0
+  #metaType = ''
+  #meta: Buffer[] = []
+  #metaNeed = 0
+  #metaPad = 0
+  #longName: string | undefined
+  #longLink: string | undefined
+  #pax: Record<string, string> = {}
+  #globalPax: Record<string, string> = {}
+
+  /** Feeds the next bytes of the stream. */
+  push (chunk: Buffer): void {
+    let i = 0
+    while (i < chunk.length && !this.ended) {
+      if (this.#phase === 'skip') {
+        const n = Math.min(this.#skip, chunk.length - i)
+        i += n
+        this.#skip -= n
+        if (this.#skip === 0) this.#phase = 'header'
+      } else if (this.#phase === 'header') {
+        const n = Math.min(BLOCK - this.#headerFill, chunk.length - i)
+        chunk.copy(this.#header, this.#headerFill, i, i + n)
+        this.#headerFill += n
+        i += n
+        if (this.#headerFill === BLOCK) {
+          this.#headerFill = 0
+          this.#onHeader(this.#offset + i)
+        }
+      } else {
+        const n = Math.min(this.#metaNeed, chunk.length - i)
+        this.#meta.push(Buffer.from(chunk.subarray(i, i + n)))
+        this.#metaNeed -= n
+        i += n
+        if (this.#metaNeed === 0) {
+          this.#onMeta(Buffer.concat(this.#meta))
+          this.#meta = []
+          this.#skip = this.#metaPad
+          this.#phase = this.#skip > 0 ? 'skip' : 'header'
+        }
+      }
+    }
+    this.#offset += chunk.length
+  }
+
+  #onHeader (dataOffset: number): void {
+    const h = this.#header
+    if (h.every((byte) => byte === 0)) {
+      this.ended = true
+      return
+    }
+    checkChecksum(h, dataOffset - BLOCK)
+    const typeflag = String.fromCharCode(h[156] ?? 0)
+    const headerSize = readNumber(h, 124, 12)
+    if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
+      this.#metaType = typeflag
+      this.#metaNeed = headerSize
+      this.#metaPad = padding(headerSize)
+      this.#phase = headerSize > 0 ? 'meta' : 'header'
+      if (headerSize === 0) this.#onMeta(Buffer.alloc(0))
+      return
+    }
+    const pax = { ...this.#globalPax, ...this.#pax }
+    const ustar = h.toString('latin1', 257, 263) === 'ustar\0'
+    const prefix = ustar ? cString(h, 345, 155) : ''
+    const storedName = this.#longName ?? pax.path ?? (prefix !== '' ? `${prefix}/${cString(h, 0, 100)}` : cString(h, 0, 100))
+    const size = pax.size !== undefined ? Number(pax.size) : headerSize
+    let type: EntryType = TYPES[typeflag] ?? 'other'
+    if (typeflag === '\0' && storedName.endsWith('/')) type = 'directory' // V7 archives
+    const link = this.#longLink ?? pax.linkpath ?? cString(h, 157, 100)
+    const entry: IndexEntry = {
+      path: normalizeStoredPath(storedName),
+      type,
+      size: type === 'file' ? size : 0,
+      mode: readNumber(h, 100, 8) & 0o7777,
+      mtime: pax.mtime !== undefined ? Math.floor(Number(pax.mtime)) : readNumber(h, 136, 12),
+      offset: dataOffset
+    }
+    if (type === 'symlink' || type === 'hardlink') entry.link = type === 'hardlink' ? normalizeStoredPath(link) : link
+    if (entry.path !== '') this.entries.push(entry)
+    this.#longName = undefined
+    this.#longLink = undefined
+    this.#pax = {}
+    this.#skip = NO_DATA.has(typeflag) ? 0 : size + padding(size)
+    this.#phase = this.#skip > 0 ? 'skip' : 'header'
+  }
+
+  #onMeta (data: Buffer): void {
+    switch (this.#metaType) {
+      case 'L': this.#longName = cString(data, 0, data.length); break
+      case 'K': this.#longLink = cString(data, 0, data.length); break
+      case 'x': Object.assign(this.#pax, parsePax(data)); break
+      case 'g': Object.assign(this.#globalPax, parsePax(data)); break
+    }
+  }
+}
+
+function padding (size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK
+}
+
+/** A NUL-terminated (or full-width) UTF-8 field. */
+function cString (buffer: Buffer, start: number, length: number): string {
+  const end = buffer.indexOf(0, start)
+  return buffer.toString('utf8', start, end === -1 || end > start + length ? start + length : end)
+}
+
+/** An octal field, or a base-256 one (first byte's high bit set) for values that do not fit. */
+function readNumber (buffer: Buffer, start: number, length: number): number {
+  const first = buffer[start] ?? 0
+  if ((first & 0x80) !== 0) {
+    let value = first & 0x7f
+    for (let i = start + 1; i < start + length; i++) value = value * 256 + (buffer[i] ?? 0)
+    return value
+  }
+  const text = buffer.toString('latin1', start, start + length).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '')
+  return text === '' ? 0 : parseInt(text, 8)
+}
+
+function checkChecksum (h: Buffer, headerOffset: number): void {
+  let sum = 0
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (h[i] ?? 0)
+  const stored = readNumber(h, 148, 8)
+  if (stored !== sum) throw new TarFormatError(`not a tar header at offset ${headerOffset} (checksum ${stored}, computed ${sum})`)
+}
+
+/** pax records: "<length> <key>=<value>\n", length counting the whole record. */
+function parsePax (data: Buffer): Record<string, string> {
+  const records: Record<string, string> = {}
+  let pos = 0
+  while (pos < data.length) {
+    const space = data.indexOf(0x20, pos)
+    if (space === -1) break
+    const length = parseInt(data.toString('latin1', pos, space), 10)
+    if (!(length > 0) || pos + length > data.length) break
+    const record = data.toString('utf8', space + 1, pos + length - 1)
+    const eq = record.indexOf('=')
+    if (eq > 0) records[record.slice(0, eq)] = record.slice(eq + 1)
+    pos += length
+  }
+  return records
+}
