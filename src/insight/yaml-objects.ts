@@ -1,0 +1,196 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+
+import { parseDocument } from 'yaml'
+
+/**
+ * Reads the Kubernetes objects a gathered file holds: one object, several YAML
+ * documents, a `List` (or `PodList`, ...) whose items are visited one by one,
+ * or the same in JSON. Never throws for bad content: it reports what failed.
+ *
+ * Lists as `oc` writes them (`items:` at column 0, each item a `- ` line at
+ * column 0) are cut into items and each item is parsed alone, so memory is
+ * bounded by one item rather than the whole tree of a tens-of-MB pods.yaml,
+ * and an item the caller does not need can be skipped before it is parsed.
+ */
+
+export interface ReadObjectsOptions {
+  /**
+   * Called with an item's text before it is parsed; true skips it. `indent` is
+   * the column of the item's own keys, so a test can look for one of them
+   * (e.g. `type: Normal` on an Event) without matching nested keys.
+   */
+  skipItem?: (chunk: string, indent: number) => boolean
+  /** Largest document parsed whole, in characters (lists cut into items are not limited). */
+  wholeDocumentLimit: number
+}
+
+export interface ReadObjectsResult {
+  /** Objects visited. */
+  objects: number
+  /** List items skipped by `skipItem`. */
+  skipped: number
+  /** What could not be parsed (empty when everything was read). */
+  errors: string[]
+}
+
+/** Longest run of synchronous parsing before the event loop gets a turn, in ms. */
+const SLICE_MS = 20
+const MAX_ERRORS = 5
+
+export async function readObjects (text: string, visit: (object: unknown) => void, options: ReadObjectsOptions): Promise<ReadObjectsResult> {
+  const result: ReadObjectsResult = { objects: 0, skipped: 0, errors: [] }
+  const fail = (message: string) => { if (result.errors.length < MAX_ERRORS) result.errors.push(message) }
+  const emit = (value: unknown) => {
+    if (value === null || value === undefined) return
+    if (isRecord(value) && Array.isArray(value.items) && (typeof value.kind !== 'string' || value.kind.endsWith('List'))) {
+      for (const item of value.items) {
+        result.objects++
+        visit(item)
+      }
+    } else {
+      result.objects++
+      visit(value)
+    }
+  }
+  let sliceStart = performance.now()
+  const maybeYield = async () => {
+    if (performance.now() - sliceStart < SLICE_MS) return
+    await nextTurn()
+    sliceStart = performance.now()
+  }
+
+  const start = text.search(/\S/)
+  if (start === -1) return result
+  if (text[start] === '{' || text[start] === '[') {
+    try {
+      emit(JSON.parse(text))
+      return result
+    } catch {
+      // not JSON after all: YAML is a superset, try it below
+    }
+  }
+  if (/^%/m.test(text)) {
+    // YAML directives: rare enough to parse the stream whole
+    parseWhole(text, 1, emit, fail, options)
+    return result
+  }
+
+  for (const document of splitDocuments(text)) {
+    const items = findItems(document.text)
+    if (items === null) {
+      parseWhole(document.text, document.line, emit, fail, options)
+    } else {
+      for (const item of items) {
+        await maybeYield()
+        const chunk = item.text
+        if (options.skipItem?.(chunk, item.indent) === true) {
+          result.skipped++
+          continue
+        }
+        const parsed = parseDocument(chunk, { prettyErrors: false, uniqueKeys: false })
+        if (parsed.errors.length > 0) {
+          fail(`line ${document.line + item.line - 1}: ${firstLine(parsed.errors[0]?.message)}`)
+          continue
+        }
+        try {
+          const value: unknown = parsed.toJS({ maxAliasCount: 100 })
+          if (value !== null && value !== undefined) {
+            result.objects++
+            visit(value)
+          }
+        } catch (error) {
+          fail(`line ${document.line + item.line - 1}: ${firstLine((error as Error).message)}`)
+        }
+      }
+    }
+    await maybeYield()
+  }
+  return result
+}
+
+function parseWhole (text: string, line: number, emit: (value: unknown) => void, fail: (message: string) => void, options: ReadObjectsOptions): void {
+  if (text.length > options.wholeDocumentLimit) {
+    fail(`line ${line}: a document of ${text.length} characters that is not a list of items is larger than the limit (${options.wholeDocumentLimit}) for parsing whole`)
+    return
+  }
+  const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: false })
+  if (parsed.errors.length > 0) {
+    fail(`line ${line + (parsed.errors[0]?.linePos?.[0].line ?? 1) - 1}: ${firstLine(parsed.errors[0]?.message)}`)
+    return
+  }
+  try {
+    emit(parsed.toJS({ maxAliasCount: 100 }))
+  } catch (error) {
+    fail(`line ${line}: ${firstLine((error as Error).message)}`)
+  }
+}
+
+interface Piece { text: string; line: number }
+interface Item extends Piece { indent: number }
+
+/** YAML documents of a stream, split at `---` lines, with their first line number (1-based). */
+function * splitDocuments (text: string): Generator<Piece> {
+  const lines = text.split('\n')
+  let start = 0
+  for (let i = 0; i <= lines.length; i++) {
+    const line = i < lines.length ? lines[i] ?? '' : null
+    if (line !== null && !(/^---(?:[ \t]|$)/.test(line) && i > start)) continue
+    const piece = lines.slice(start, i).join('\n')
+    if (piece.replace(/^---/, '').trim() !== '') yield { text: piece + '\n', line: start + 1 }
+    start = i // the marker line opens the next document (it may carry content)
+  }
+}
+
+/**
+ * A document's list items when it is a block list written at column 0 (as
+ * oc, kubectl and Go's YAML encoder write them), or null to parse it whole.
+ */
+function findItems (document: string): Item[] | null {
+  const itemsKey = /^items:[ \t]*(?:#.*)?$/m.exec(document)
+  if (itemsKey === null) return null
+  const body = document.slice(itemsKey.index + itemsKey[0].length + 1)
+  const lines = body.split('\n')
+  const firstLineNumber = countLines(document.slice(0, itemsKey.index)) + 2
+  const items: Item[] = []
+  let current: string[] | null = null
+  let currentLine = 0
+  const close = () => {
+    if (current === null) return
+    const first = current[0] ?? ''
+    // `- key: value` becomes `  key: value`: the item's mapping, at its own indentation
+    const opened = ' ' + first.slice(1)
+    const indent = opened.search(/\S/)
+    current[0] = opened
+    items.push({ text: current.join('\n') + '\n', line: currentLine, indent: indent === -1 ? 2 : indent })
+    current = null
+  }
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ''
+    if (line.startsWith('-') && (line.length === 1 || line[1] === ' ' || line[1] === '\t')) {
+      close()
+      current = [line]
+      currentLine = firstLineNumber + i
+    } else if (line === '' || line.startsWith(' ') || line.startsWith('\t') || line.startsWith('#')) {
+      if (current === null && line.trim() !== '' && !line.trimStart().startsWith('#')) return null // indented items: not oc's form
+      current?.push(line)
+    } else {
+      break // the next top-level key (kind:, metadata:): the list is over
+    }
+  }
+  close()
+  return items
+}
+
+function countLines (text: string): number {
+  let n = 0
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
+  return n
+}
+
+function firstLine (message: string | undefined): string {
+  return (message ?? 'unparseable').split('\n')[0] ?? 'unparseable'
+}
+
+export function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
