@@ -84,6 +84,7 @@ export const PodProblemSchema = Type.Object({
   problems: Type.Array(Type.String()),
   ready: nullable(Type.Boolean()),
   'restart-count': count,
+  /** Exit code of the most recent termination: `lastState.terminated`, or `state.terminated` when the container is stopped now. */
   'last-exit-code': nullable(Type.Integer()),
   'last-termination-reason': maybeText,
   source
