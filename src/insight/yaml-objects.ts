@@ -7,6 +7,9 @@ import { parseDocument } from 'yaml'
  * documents, a `List` (or `PodList`, ...) whose items are visited one by one,
  * or the same in JSON. Never throws for bad content: it reports what failed.
  *
+ * A mapping with a key twice is an error, as it is for kubectl's decoder: which
+ * of the two values is meant cannot be known.
+ *
  * Lists as `oc` writes them (`items:` at column 0, each item a `- ` line at
  * column 0) are cut into items and each item is parsed alone, so memory is
  * bounded by one item rather than the whole tree of a tens-of-MB pods.yaml,
@@ -87,7 +90,7 @@ export async function readObjects (text: string, visit: (object: unknown) => voi
           result.skipped++
           continue
         }
-        const parsed = parseDocument(chunk, { prettyErrors: false, uniqueKeys: false })
+        const parsed = parseDocument(chunk, { prettyErrors: false })
         if (parsed.errors.length > 0) {
           fail(`line ${document.line + item.line - 1}: ${firstLine(parsed.errors[0]?.message)}`)
           continue
@@ -113,7 +116,7 @@ function parseWhole (text: string, line: number, emit: (value: unknown) => void,
     fail(`line ${line}: a document of ${text.length} characters that is not a list of items is larger than the limit (${options.wholeDocumentLimit}) for parsing whole`)
     return
   }
-  const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: false })
+  const parsed = parseDocument(text, { prettyErrors: false })
   if (parsed.errors.length > 0) {
     fail(`line ${line + (parsed.errors[0]?.linePos?.[0].line ?? 1) - 1}: ${firstLine(parsed.errors[0]?.message)}`)
     return

@@ -107,6 +107,16 @@ describe('summary on other layouts and bad content', () => {
     assert.equal(problems.d, 'unparseable')
   })
 
+  test('a key given twice makes the file unparseable (as for kubectl), not silently one of its values', async () => {
+    const s = await summarizeFiles({
+      'top/img/cluster-scoped-resources/config.openshift.io/clusterversions/version.yaml': 'apiVersion: config.openshift.io/v1\nkind: ClusterVersion\nmetadata:\n  name: version\nspec:\n  clusterID: abc\nkind: List\n'
+    })
+    assert.equal(s.cluster.id, null)
+    assert.equal(s.coverage['file-issues'][0]?.problem, 'unparseable')
+    assert.match(s.coverage['file-issues'][0]?.detail ?? '', /unique/i)
+    assert.equal(s.coverage.sections.cluster?.status, 'unreadable')
+  })
+
   test('files above the size limit are skipped with a note, and the rest is read', async () => {
     const big = yamlList(Array.from({ length: 50 }, (_, i) => crashing('big', `p${i}`)))
     const s = await summarizeFiles({
