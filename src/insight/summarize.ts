@@ -189,7 +189,7 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
 
   const printed = gather.printed
   if (printed !== null && gather.printedSource !== null) {
-    cluster.acceptPrinted(printed.clusterId, printed.clusterVersion, gather.printedSource)
+    cluster.acceptPrinted(printed.clusterId, printed.clusterVersion, printed.desiredVersion, gather.printedSource)
     for (const line of printed.operatorLines) operators.acceptPrinted(line, gather.printedSource)
   }
   if (nodes.provider !== null) cluster.acceptNodeProvider(nodes.provider.id, nodes.provider.source)

@@ -10,7 +10,7 @@ import { isRecord } from '../yaml-objects.js'
 export class ClusterCheck {
   #version: { object: KObject; source: string } | null = null
   #infrastructure: { object: KObject; source: string } | null = null
-  #printed: { id: string | null; version: string | null; source: string } | null = null
+  #printed: { id: string | null; version: string | null; desired: string | null; source: string } | null = null
   #providerPlatform: { platform: string; source: string } | null = null
 
   acceptClusterVersion (object: KObject, source: string): void {
@@ -27,12 +27,8 @@ export class ClusterCheck {
   }
 
   /** From oc's "ClusterID: ..." and "ClusterVersion: Stable at "4.17.3"" lines. */
-  acceptPrinted (id: string | null, version: string | null, source: string): void {
-    if (this.#printed === null) this.#printed = { id, version, source }
-    else {
-      this.#printed.id ??= id
-      this.#printed.version ??= version
-    }
+  acceptPrinted (id: string | null, version: string | null, desired: string | null, source: string): void {
+    this.#printed ??= { id, version, desired, source }
   }
 
   acceptNodeProvider (providerId: string, source: string): void {
@@ -73,7 +69,7 @@ export class ClusterCheck {
       id: id ?? this.#printed?.id ?? null,
       'id-source': id !== null ? this.#version?.source ?? null : (this.#printed?.id ? this.#printed.source : null),
       version: version ?? this.#printed?.version ?? null,
-      'desired-version': str(cv, 'status', 'desired', 'version'),
+      'desired-version': cv === undefined ? this.#printed?.desired ?? null : str(cv, 'status', 'desired', 'version'),
       'version-source': version !== null ? this.#version?.source ?? null : (this.#printed?.version ? this.#printed.source : null),
       'version-state': state,
       channel: str(cv, 'spec', 'channel'),

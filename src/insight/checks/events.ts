@@ -93,7 +93,8 @@ export class EventCheck {
     }
   }
 
-  reasons (): WarningReason[] {
+  /** Every warning reason with its totals (at most `limit`, the most frequent first). */
+  reasons (limit = 500): WarningReason[] {
     const byReason = new Map<string, WarningReason>()
     for (const group of this.#groups.values()) {
       const r = byReason.get(group.reason) ?? { reason: group.reason, count: 0, events: 0, objects: 0 }
@@ -102,7 +103,7 @@ export class EventCheck {
       r.objects++
       byReason.set(group.reason, r)
     }
-    return [...byReason.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+    return [...byReason.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)).slice(0, limit)
   }
 }
 

@@ -32,7 +32,10 @@ const NOT_FAILURE = /\b(?:no|0|zero) (?:errors?|failures?|failed)\b|\bfailurePol
 
 export interface PrintedSummary {
   clusterId: string | null
+  /** The version the cluster runs ("Stable at", or the "from" of "Updating to ... from ..."). */
   clusterVersion: string | null
+  /** The version it is going to ("Updating to" / "Installing"). */
+  desiredVersion: string | null
   /** Lines under "ClusterOperators:" other than "All healthy and stable". */
   operatorLines: string[]
 }
@@ -46,7 +49,7 @@ export class GatherLogCheck {
   /** oc's must-gather.logs. */
   acceptOcLog (text: string, source: string): void {
     this.logs.push(source)
-    const printed: PrintedSummary = { clusterId: null, clusterVersion: null, operatorLines: [] }
+    const printed: PrintedSummary = { clusterId: null, clusterVersion: null, desiredVersion: null, operatorLines: [] }
     let inOperators = false
     let lineNumber = 0
     for (const line of lines(text)) {
@@ -61,8 +64,11 @@ export class GatherLogCheck {
       }
       if (line.startsWith('ClusterID: ')) { printed.clusterId ??= line.slice('ClusterID: '.length).trim() || null; continue }
       if (line.startsWith('ClusterVersion: ')) {
-        const v = /"([^"]+)"/.exec(line)?.[1]
-        printed.clusterVersion ??= v ?? null
+        const stable = /^ClusterVersion: Stable at "([^"]+)"/.exec(line)
+        const updating = /^ClusterVersion: Updating to "([^"]*)" from "([^"]*)"/.exec(line)
+        const installing = /^ClusterVersion: Installing "([^"]*)"/.exec(line)
+        printed.clusterVersion ??= stable?.[1] ?? (updating?.[2] || null)
+        printed.desiredVersion ??= (updating?.[1] || installing?.[1]) ?? null
         continue
       }
       if (line.startsWith('ClusterOperators:')) { inOperators = printed.operatorLines.length === 0; continue }
