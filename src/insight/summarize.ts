@@ -7,6 +7,7 @@ import { PodCheck } from './checks/pods.js'
 import { PvcCheck } from './checks/pvcs.js'
 import { kindOf } from './k8s.js'
 import { locate, type Plural, RESOURCES, type ResourceGroup } from './locate.js'
+import { readAhead, type ReadOutcome } from './read-ahead.js'
 import type { TreeEntry, TreeSource } from './tree-source.js'
 import { type FileIssue, SECTIONS, type SectionCoverage, type SectionName, type Summary, SUMMARY_FORMAT_VERSION } from './types.js'
 import { isRecord, readObjects } from './yaml-objects.js'
@@ -36,6 +37,8 @@ const SECTION_OF: Record<Plural, SectionName> = {
   persistentvolumeclaims: 'persistent-volume-claims'
 }
 const MAX_FILE_ISSUES = 100
+/** Bytes of files read ahead of the one being parsed. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024
 const MiB = 1024 * 1024
 
 /**
@@ -82,25 +85,22 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
   }
 
   /** A file's text, or null (with the reason recorded) when it cannot be had. */
-  const readText = async (entry: TreeEntry, section: SectionName): Promise<string | null> => {
-    if (entry.size > maxFileBytes) {
+  const textOf = (entry: TreeEntry, section: SectionName, content: ReadOutcome): string | null => {
+    if (content === 'too-large' || (content instanceof Buffer && content.length > maxFileBytes)) {
       coverage[section]['files-skipped']++
-      issue(entry.path, 'too-large', `${entry.size} bytes, more than the ${maxFileBytes} read for the summary`)
+      issue(entry.path, 'too-large', `${content === 'too-large' ? entry.size : content.length} bytes, more than the ${maxFileBytes} read for the summary`)
       return null
     }
-    try {
-      const buffer = await source.read(entry.path)
-      if (buffer.length > maxFileBytes) {
-        coverage[section]['files-skipped']++
-        issue(entry.path, 'too-large', `${buffer.length} bytes, more than the ${maxFileBytes} read for the summary`)
-        return null
-      }
-      return buffer.toString('utf8')
-    } catch (error) {
+    if (content instanceof Error) {
       coverage[section]['files-failed']++
-      issue(entry.path, 'unreadable', (error as Error).message)
+      issue(entry.path, 'unreadable', content.message)
       return null
     }
+    return content.toString('utf8')
+  }
+  const readOne = async (entry: TreeEntry): Promise<ReadOutcome> => {
+    for await (const { content } of readAhead(source, [{ entry }], { window: 1, maxBytes: maxFileBytes, maxFileBytes })) return content
+    return new Error('not read')
   }
 
   const accept = (plural: Plural, object: Record<string, unknown>, path: string): void => {
@@ -115,10 +115,10 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     }
   }
 
-  /** Reads one resource file; true when it gave objects without errors. */
-  const readResourceFile = async (plural: Plural, entry: TreeEntry): Promise<boolean> => {
+  /** Reads one resource file's objects; true when it gave objects without errors. */
+  const readResourceFile = async (plural: Plural, entry: TreeEntry, content: ReadOutcome): Promise<boolean> => {
     const section = SECTION_OF[plural]
-    const text = await readText(entry, section)
+    const text = textOf(entry, section, content)
     if (text === null) return false
     const kind = RESOURCES[plural]
     let matched = 0
@@ -143,23 +143,10 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     return readSome
   }
 
-  const readGroup = async (group: ResourceGroup): Promise<void> => {
-    let anyRead = false
-    for (const entry of group.collections) {
-      if (shouldStop()) return
-      if (await readResourceFile(group.plural, entry)) anyRead = true
-    }
-    if (anyRead) return
-    for (const entry of group.items) {
-      if (shouldStop()) return
-      await readResourceFile(group.plural, entry)
-    }
-  }
-
   try {
     for (const entry of located.gatherLogs) {
       if (shouldStop()) break
-      const text = await readText(entry, 'gather-logs')
+      const text = textOf(entry, 'gather-logs', await readOne(entry))
       if (text === null) continue
       coverage['gather-logs']['files-read']++
       coverage['gather-logs'].objects++
@@ -168,18 +155,29 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     }
     for (const entry of located.destinationTimestamps) {
       if (shouldStop()) break
-      const text = await readText(entry, 'gather-logs')
-      if (text !== null) gather.acceptTimestamp(text, entry.path)
+      const content = await readOne(entry)
+      if (content instanceof Buffer) gather.acceptTimestamp(content.toString('utf8'), entry.path)
     }
     for (const dir of located.inspectDirs) gather.acceptInspectDir(dir, dir + '/')
 
-    // cluster identity first, then the rest in the order the archive holds them
+    // Cluster identity first, then the rest in the order the archive holds them. A
+    // group's per-object files are read when it has no collection file, or (below)
+    // when none of its collection files could be read.
     const order: Plural[] = ['clusterversions', 'infrastructures', 'clusteroperators', 'nodes', 'persistentvolumeclaims', 'pods', 'events']
-    for (const plural of order) {
-      for (const group of located.groups) {
-        if (group.plural !== plural) continue
+    const plan = order.flatMap((plural) => located.groups.filter((g) => g.plural === plural)
+      .flatMap((group) => (group.collections.length > 0 ? group.collections : group.items).map((entry) => ({ group, entry }))))
+    const collectionRead = new Set<ResourceGroup>()
+    // a file already read when the signal comes is still used: stop before the next one
+    for await (const { item, content } of readAhead(source, shouldStop() ? [] : plan, { window: 8, maxBytes: READ_AHEAD_BYTES, maxFileBytes })) {
+      if (await readResourceFile(item.group.plural, item.entry, content)) collectionRead.add(item.group)
+      if (shouldStop()) break
+    }
+    const fallbacks = located.groups.filter((g) => g.collections.length > 0 && !collectionRead.has(g))
+      .flatMap((group) => group.items.map((entry) => ({ group, entry })))
+    if (!shouldStop()) {
+      for await (const { item, content } of readAhead(source, fallbacks, { window: 8, maxBytes: READ_AHEAD_BYTES, maxFileBytes })) {
+        await readResourceFile(item.group.plural, item.entry, content)
         if (shouldStop()) break
-        await readGroup(group)
       }
     }
   } catch (error) {

@@ -1,6 +1,7 @@
-import { constants } from 'node:fs'
-import { lstat, open, readdir, realpath } from 'node:fs/promises'
+import { constants, type Dirent, lstatSync, readdirSync, type Stats } from 'node:fs'
+import { open, realpath } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 
 /**
  * A gathered tree, wherever it lives: an indexed archive (the archive index
@@ -57,6 +58,7 @@ export interface DirectoryTreeSourceOptions {
 export class DirectoryTreeSource implements TreeSource {
   readonly #root: string
   readonly #prefix: string
+  #realRoot: Promise<string> | undefined
 
   constructor (root: string, options: DirectoryTreeSourceOptions = {}) {
     this.#root = resolve(root)
@@ -66,30 +68,36 @@ export class DirectoryTreeSource implements TreeSource {
 
   async * entries (): AsyncIterable<TreeEntry> {
     if (this.#prefix !== '') yield { path: this.#prefix, type: 'directory', size: 0 }
-    yield * this.#walk(this.#root, this.#prefix)
-  }
-
-  async * #walk (dir: string, prefix: string): AsyncIterable<TreeEntry> {
-    // sorted by name (byte order) so the listing is the same on every run
-    const names = (await readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-    for (const name of names) {
-      const full = join(dir, name)
-      let info
-      try {
-        info = await lstat(full)
-      } catch {
-        continue // removed while walking
+    // Synchronous calls, a time slice at a time: a must-gather has tens of thousands
+    // of entries, and one promise per lstat costs several times the call itself.
+    const stack: Frame[] = [{ dir: this.#root, prefix: this.#prefix, names: listSorted(this.#root), next: 0 }]
+    let sliceStart = performance.now()
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as Frame
+      const dirent = frame.names[frame.next++]
+      if (dirent === undefined) { stack.pop(); continue }
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await nextTurn()
+        sliceStart = performance.now()
       }
-      const path = prefix + name
-      if (info.isDirectory()) {
-        yield { path: path + '/', type: 'directory', size: 0 }
-        yield * this.#walk(full, path + '/')
-      } else if (info.isFile()) {
-        yield { path, type: 'file', size: info.size }
-      } else if (info.isSymbolicLink()) {
-        yield { path, type: 'symlink', size: 0 }
+      const full = join(frame.dir, dirent.name)
+      const path = frame.prefix + dirent.name
+      let type: TreeEntry['type']
+      let size = 0
+      if (dirent.isDirectory()) type = 'directory'
+      else if (dirent.isSymbolicLink()) type = 'symlink'
+      else {
+        // a file's size, and the type the directory entry did not give (some file systems do not)
+        const info = lstatOrNull(full)
+        if (info === null) continue // removed while walking
+        type = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other'
+        if (type === 'file') size = info.size
+      }
+      if (type === 'directory') {
+        yield { path: path + '/', type, size: 0 }
+        stack.push({ dir: full, prefix: path + '/', names: listSorted(full), next: 0 })
       } else {
-        yield { path, type: 'other', size: 0 }
+        yield { path, type, size }
       }
     }
   }
@@ -101,7 +109,8 @@ export class DirectoryTreeSource implements TreeSource {
     const full = inside === '' ? this.#root : join(this.#root, ...inside.split('/'))
     // Any symlink on the way makes the real path differ from the joined one.
     const real = await realpath(full)
-    const expected = join(await realpath(this.#root), ...(inside === '' ? [] : inside.split('/')))
+    this.#realRoot ??= realpath(this.#root)
+    const expected = join(await this.#realRoot, ...(inside === '' ? [] : inside.split('/')))
     if (real !== expected) throw new TreePathError(path, 'a symlink is on the path')
     // O_NOFOLLOW closes the window between the check and the open for the last component.
     const handle = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW)
@@ -112,5 +121,29 @@ export class DirectoryTreeSource implements TreeSource {
     } finally {
       await handle.close()
     }
+  }
+}
+
+/** Longest synchronous stretch of the walk before the event loop gets a turn, in ms. */
+const SLICE_MS = 20
+
+interface Frame { dir: string; prefix: string; names: Dirent[]; next: number }
+
+/** A directory's entries sorted by name (UTF-16 order), so that a listing is the same on every run. */
+function listSorted (dir: string): Dirent[] {
+  let names: Dirent[]
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return [] // removed or unreadable while walking
+  }
+  return names.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}
+
+function lstatOrNull (path: string): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
   }
 }

@@ -40,7 +40,9 @@ export interface ReadObjectsResult {
 const SLICE_MS = 20
 const MAX_ERRORS = 5
 
-export async function readObjects (text: string, visit: (object: unknown) => void, options: ReadObjectsOptions): Promise<ReadObjectsResult> {
+export async function readObjects (input: string, visit: (object: unknown) => void, options: ReadObjectsOptions): Promise<ReadObjectsResult> {
+  // files written on Windows: the line-based cutting below looks for bare \n
+  const text = input.includes('\r\n') ? input.replaceAll('\r\n', '\n') : input
   const result: ReadObjectsResult = { objects: 0, skipped: 0, errors: [] }
   const fail = (message: string) => { if (result.errors.length < MAX_ERRORS) result.errors.push(message) }
   const emit = (value: unknown) => {

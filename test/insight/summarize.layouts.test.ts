@@ -84,6 +84,17 @@ describe('summary on other layouts and bad content', () => {
     assert.deepEqual(s.nodes.problems.map((n) => n.name), ['i1'])
   })
 
+  test('files with Windows line endings: lists and document streams are read alike', async () => {
+    const crlf = (text: string) => text.replaceAll('\n', '\r\n')
+    const s = await summarizeFiles({
+      'top/img/namespaces/w/core/pods.yaml': crlf(yamlList([crashing('w', 'a'), crashing('w', 'b')])),
+      'top/img/cluster-scoped-resources/core/nodes.yaml': crlf(yamlDoc(node('n1', 'False')) + yamlDoc(node('n2', 'False')))
+    })
+    assert.deepEqual(s.pods.problems.map((p) => p.pod), ['a', 'b'])
+    assert.deepEqual(s.nodes.problems.map((n) => n.name), ['n1', 'n2'])
+    assert.deepEqual(s.coverage['file-issues'], [])
+  })
+
   test('objects of another kind in a file with a familiar name are ignored', async () => {
     const s = await summarizeFiles({
       'top/img/namespaces/x/core/pods.yaml': yamlList([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pods' }, data: {} }, crashing('x', 'real')])
