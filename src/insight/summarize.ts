@@ -99,8 +99,12 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     return content.toString('utf8')
   }
   const readOne = async (entry: TreeEntry): Promise<ReadOutcome> => {
-    for await (const { content } of readAhead(source, [{ entry }], { window: 1, maxBytes: maxFileBytes, maxFileBytes })) return content
-    return new Error('not read')
+    if (entry.size > maxFileBytes) return 'too-large'
+    try {
+      return await source.read(entry.path)
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error))
+    }
   }
 
   const accept = (plural: Plural, object: Record<string, unknown>, path: string): void => {
