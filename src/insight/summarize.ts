@@ -23,6 +23,12 @@ export interface SummarizeOptions {
   maxPodProblems?: number
   /** How many gather failures to keep. (Default: 200) */
   maxGatherFailures?: number
+  /**
+   * Skip list items whose text alone shows they need no parsing: Normal events,
+   * Running pods with no restart, no container waiting, terminated or not
+   * ready, and no condition False. (Default: true; false parses everything.)
+   */
+  textFilters?: boolean
   /** Stops reading: the summary then holds what was read so far, and says so. */
   signal?: AbortSignal
 }
@@ -107,6 +113,12 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     }
   }
 
+  const textFilters = options.textFilters ?? true
+  const skipItem: Partial<Record<Plural, (chunk: string, indent: number) => boolean>> = {
+    events: isNormalEventText,
+    pods: (chunk, indent) => pods.acceptHealthyText(chunk, indent)
+  }
+
   const accept = (plural: Plural, object: Record<string, unknown>, path: string): void => {
     switch (plural) {
       case 'clusteroperators': operators.accept(object, path); break
@@ -132,11 +144,8 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
       if (k !== null && k !== kind) return
       matched++
       accept(plural, object, entry.path)
-    }, {
-      wholeDocumentLimit,
-      ...(plural === 'events' && { skipItem: isNormalEventText })
-    })
-    coverage[section].objects += matched + (plural === 'events' ? result.skipped : 0)
+    }, { wholeDocumentLimit, ...(textFilters && skipItem[plural] !== undefined && { skipItem: skipItem[plural] }) })
+    coverage[section].objects += matched + result.skipped
     if (result.errors.length === 0) {
       coverage[section]['files-read']++
       return true

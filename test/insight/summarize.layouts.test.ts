@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
+import { stringify } from 'yaml'
+
 import { DirectoryTreeSource, summarize, type TreeEntry, type TreeSource } from '../../src/insight/index.js'
 import { clusterOperator, node, pod, withTempDir, writeTree, yamlDoc, yamlList } from './helpers.js'
 
@@ -93,6 +95,24 @@ describe('summary on other layouts and bad content', () => {
     assert.deepEqual(s.pods.problems.map((p) => p.pod), ['a', 'b'])
     assert.deepEqual(s.nodes.problems.map((n) => n.name), ['n1', 'n2'])
     assert.deepEqual(s.coverage['file-issues'], [])
+  })
+
+  test('another writer\'s style (quoted keys and strings, capitalised booleans): problems found, healthy pods skipped alike', async () => {
+    const pods = [
+      pod('q', 'healthy', 'Running', [{ name: 'c' }]),
+      pod('q', 'restarted', 'Running', [{ name: 'c', restartCount: 2 }]),
+      pod('q', 'unready', 'Running', [{ name: 'c', ready: false }])
+    ]
+    const quoted = stringify({ apiVersion: 'v1', kind: 'List', items: pods }, { indentSeq: false, defaultKeyType: 'QUOTE_DOUBLE', defaultStringType: 'QUOTE_DOUBLE' })
+      .replaceAll('"ready": false', '"ready": False')
+    assert.match(quoted, /^- "apiVersion": "v1"$/m)
+    await withTempDir(async (dir) => {
+      await writeTree(dir, { 'top/img/namespaces/q/core/pods.yaml': quoted })
+      const s = await summarize(new DirectoryTreeSource(dir + '/top'))
+      assert.equal(s.pods.total, 3)
+      assert.deepEqual(s.pods.problems.map((p) => p.pod).sort(), ['restarted', 'unready'])
+      assert.deepEqual(await summarize(new DirectoryTreeSource(dir + '/top'), { textFilters: false }), s)
+    })
   })
 
   test('objects of another kind in a file with a familiar name are ignored', async () => {

@@ -181,6 +181,11 @@ describe('summary of the real AWS sample', { timeout: 300_000 }, () => {
     assert.ok(files > 100 && items > 1000)
   })
 
+  test('skipping items by their text (normal events, healthy pods) changes nothing: the same summary with every item parsed', async () => {
+    const everyItemParsed = await summarize(new DirectoryTreeSource(join(dir, 'must-gather-aws')), { textFilters: false })
+    assert.deepEqual(summary, everyItemParsed)
+  })
+
   test('coverage: resources read without issues; no gather logs in this archive', () => {
     const c = summary.coverage.sections
     for (const section of ['cluster', 'cluster-operators', 'nodes', 'pods', 'events', 'persistent-volume-claims']) {

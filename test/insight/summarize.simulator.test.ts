@@ -86,6 +86,9 @@ describe('summary of simulator trees', { timeout: 120_000 }, () => {
       assert.equal(s['warning-events'].occurrences, warnings.reduce((n, e) => n + e.count, 0))
       assert.deepEqual(s['warning-events'].reasons.map((r) => r.reason).sort(), [...new Set(warnings.map((e) => e.reason))].sort())
 
+      // skipping items by their text changes nothing
+      assert.deepEqual(await summarize(new DirectoryTreeSource(join(dir, 'mg')), { textFilters: false }), s)
+
       assert.deepEqual(s.gather.failures, [])
       assert.deepEqual(s.gather.logs.map((l) => l.split('/').pop()).sort(), ['gather.logs', 'must-gather.logs'])
       assert.equal(s.coverage.sections['gather-logs']?.status, 'read')

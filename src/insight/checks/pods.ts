@@ -6,6 +6,13 @@ const IMAGE_PULL = new Set(['ImagePullBackOff', 'ErrImagePull', 'ErrImageNeverPu
 /** Waiting reasons that are part of a normal start, not a problem by themselves. */
 const STARTING = new Set(['ContainerCreating', 'PodInitializing'])
 
+/**
+ * Text that may belong to a pod with a problem: a restart, a container not
+ * ready, waiting or terminated, a condition not True. Keys may be quoted and
+ * values in any case, so the test errs towards parsing.
+ */
+const UNHEALTHY_MARKERS = /restartCount["']?\s*:\s*["']?[1-9]|\bready["']?\s*:\s*["']?false|\bwaiting["']?\s*:|\bterminated["']?\s*:|\bstatus["']?\s*:\s*["']?(?:false|unknown)\b/i
+
 const RANK: Record<string, number> = { CrashLoopBackOff: 60, ImagePullBackOff: 50, Error: 40, NotRunning: 30, NotReady: 20, Waiting: 15, Restarted: 10 }
 
 /**
@@ -104,6 +111,35 @@ export class PodCheck {
       })
     }
     this.#problems.push(...found)
+  }
+
+  /**
+   * Takes a list item's text and, when the text alone shows a pod that is
+   * Running with nothing the checks above would report, records the pod and
+   * returns true: it need not be parsed. Anything less certain returns false.
+   * Most pods of a cluster are healthy, and parsing is most of the cost of a
+   * tens-of-MB pods.yaml.
+   */
+  acceptHealthyText (chunk: string, indent: number): boolean {
+    if (UNHEALTHY_MARKERS.test(chunk)) return false
+    const pad = ' '.repeat(indent)
+    const statusAt = chunk.search(new RegExp(`^${pad}status:[ \\t]*$`, 'm'))
+    if (statusAt === -1) return false
+    const phase = new RegExp(`^${pad}  phase: ["']?(\\w+)["']?[ \\t]*$`, 'm').exec(chunk.slice(statusAt))?.[1]
+    if (phase !== 'Running') return false
+    const metadataAt = chunk.search(new RegExp(`^${pad}metadata:[ \\t]*$`, 'm'))
+    if (metadataAt === -1) return false
+    // the metadata block: up to the next key at the item's own indentation
+    const rest = chunk.slice(metadataAt + 1)
+    const end = rest.search(new RegExp(`\\n${pad}\\S`))
+    const metadata = end === -1 ? rest : rest.slice(0, end + 1)
+    const name = new RegExp(`^${pad}  name: ["']?([^"'\\s]+)["']?[ \\t]*$`, 'm').exec(metadata)?.[1]
+    const namespace = new RegExp(`^${pad}  namespace: ["']?([^"'\\s]+)["']?[ \\t]*$`, 'm').exec(metadata)?.[1]
+    if (name === undefined || namespace === undefined) return false
+    const key = namespace + '/' + name
+    if (this.#seen.has(key)) return true // a second copy: the first one counts, as for parsed pods
+    this.#seen.add(key)
+    return true
   }
 
   get total (): number {
