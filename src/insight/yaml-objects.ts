@@ -133,57 +133,80 @@ function parseWhole (text: string, line: number, emit: (value: unknown) => void,
 interface Piece { text: string; line: number }
 interface Item extends Piece { indent: number }
 
-/** YAML documents of a stream, split at `---` lines, with their first line number (1-based). */
+/**
+ * YAML documents of a stream, split at `---` lines, with their first line
+ * number (1-based). Pieces are slices of the text, not copies.
+ */
 function * splitDocuments (text: string): Generator<Piece> {
-  const lines = text.split('\n')
+  const marker = /^---(?:[ \t][^\n]*)?$/gm
   let start = 0
-  for (let i = 0; i <= lines.length; i++) {
-    const line = i < lines.length ? lines[i] ?? '' : null
-    if (line !== null && !(/^---(?:[ \t]|$)/.test(line) && i > start)) continue
-    const piece = lines.slice(start, i).join('\n')
-    if (piece.replace(/^---/, '').trim() !== '') yield { text: piece + '\n', line: start + 1 }
-    start = i // the marker line opens the next document (it may carry content)
+  let line = 1
+  const hasContent = (piece: string) => /\S/.test(piece.startsWith('---') ? piece.slice(3) : piece)
+  let match: RegExpExecArray | null
+  while ((match = marker.exec(text)) !== null) {
+    if (match.index === start) continue // the marker opening the current document (it may carry content)
+    const piece = text.slice(start, match.index)
+    if (hasContent(piece)) yield { text: piece, line }
+    line += countLines(piece)
+    start = match.index
   }
+  const rest = text.slice(start)
+  if (hasContent(rest)) yield { text: rest, line }
 }
 
 /**
  * A document's list items when it is a block list written at column 0 (as
  * oc, kubectl and Go's YAML encoder write them), or null to parse it whole.
+ * Items are cut one at a time, as they are consumed.
  */
-function findItems (document: string): Item[] | null {
+function findItems (document: string): Iterable<Item> | null {
   const itemsKey = /^items:[ \t]*(?:#.*)?$/m.exec(document)
   if (itemsKey === null) return null
-  const body = document.slice(itemsKey.index + itemsKey[0].length + 1)
-  const lines = body.split('\n')
-  const firstLineNumber = countLines(document.slice(0, itemsKey.index)) + 2
-  const items: Item[] = []
-  let current: string[] | null = null
-  let currentLine = 0
-  const close = () => {
-    if (current === null) return
-    const first = current[0] ?? ''
-    // `- key: value` becomes `  key: value`: the item's mapping, at its own indentation
-    const opened = ' ' + first.slice(1)
-    const indent = opened.search(/\S/)
-    current[0] = opened
-    items.push({ text: current.join('\n') + '\n', line: currentLine, indent: indent === -1 ? 2 : indent })
-    current = null
+  const bodyStart = itemsKey.index + itemsKey[0].length + 1
+  // Items indented under `items:` are not oc's form: parse the document whole.
+  for (let at = bodyStart; at < document.length;) {
+    let end = document.indexOf('\n', at)
+    if (end === -1) end = document.length
+    const line = document.slice(at, end)
+    const trimmed = line.trim()
+    if (trimmed !== '' && !trimmed.startsWith('#')) {
+      if (line.startsWith(' ') || line.startsWith('\t')) return null
+      break
+    }
+    at = end + 1
   }
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? ''
-    if (line.startsWith('-') && (line.length === 1 || line[1] === ' ' || line[1] === '\t')) {
-      close()
-      current = [line]
-      currentLine = firstLineNumber + i
-    } else if (line === '' || line.startsWith(' ') || line.startsWith('\t') || line.startsWith('#')) {
-      if (current === null && line.trim() !== '' && !line.trimStart().startsWith('#')) return null // indented items: not oc's form
-      current?.push(line)
-    } else {
+  return scanItems(document, bodyStart, countLines(document.slice(0, itemsKey.index)) + 2)
+}
+
+function * scanItems (document: string, from: number, firstLine: number): Generator<Item> {
+  let itemStart = -1
+  let itemLine = 0
+  let at = from
+  let line = firstLine
+  while (at < document.length) {
+    let end = document.indexOf('\n', at)
+    if (end === -1) end = document.length
+    const c = document[at]
+    const next = document[at + 1]
+    if (c === '-' && (at + 1 === end || next === ' ' || next === '\t' || next === '\r')) {
+      if (itemStart >= 0) yield cutItem(document, itemStart, at, itemLine)
+      itemStart = at
+      itemLine = line
+    } else if (!(at === end || c === ' ' || c === '\t' || c === '#' || c === '\r')) {
       break // the next top-level key (kind:, metadata:): the list is over
     }
+    at = end + 1
+    line++
   }
-  close()
-  return items
+  if (itemStart >= 0) yield cutItem(document, itemStart, Math.min(at, document.length), itemLine)
+}
+
+/** `- key: value` becomes `  key: value`: the item's mapping, at its own indentation. */
+function cutItem (document: string, start: number, end: number, line: number): Item {
+  const text = ' ' + document.slice(start + 1, end)
+  const firstContent = text.search(/\S/)
+  const indent = firstContent === -1 ? 2 : firstContent - (text.lastIndexOf('\n', firstContent) + 1)
+  return { text, line, indent }
 }
 
 function countLines (text: string): number {
