@@ -417,7 +417,7 @@ export function writeInspect (dir, timestampText) {
     writeFileSync(full, content)
   }
   put('timestamp', timestampText)
-  put('cluster-scoped-resources/config.openshift.io/clusterversions/version.yaml', clusterVersionYaml().replace(/^apiVersion: v1\nitems:\n/, '').replace(/^(?:- | {2})/gm, '').replace(/kind: List\nmetadata:\n {2}resourceVersion: ""\n$/, ''))
+  put('cluster-scoped-resources/config.openshift.io/clusterversions/version.yaml', clusterVersionYaml().replace(/^apiVersion: v1\nitems:\n/, '').replace(/kind: List\nmetadata:\n {2}resourceVersion: ""\n$/, '').replace(/^(?:- | {2})/gm, ''))
   for (const op of OPERATORS) put(`cluster-scoped-resources/config.openshift.io/clusteroperators/${op}.yaml`, clusterOperatorYaml(op))
   const ns = 'openshift-cluster-version'
   const pod = { ns, name: `cluster-version-operator-${r.str(9)}-${r.str(5)}`, node: NODES[0]?.name ?? 'node', containers: ['cluster-version-operator'] }

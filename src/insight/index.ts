@@ -1,0 +1,5 @@
+/** The cluster summary and comparison: the module's public surface. */
+export { compare } from './compare.js'
+export { summarize, type SummarizeOptions } from './summarize.js'
+export { checkTreePath, DirectoryTreeSource, type DirectoryTreeSourceOptions, type TreeEntry, type TreeSource, TreePathError } from './tree-source.js'
+export * from './types.js'
