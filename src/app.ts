@@ -14,6 +14,7 @@ import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from '
 import { GatheringRunner } from './gatherings/runner.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
 import { installAuth } from './http/auth.js'
+import { consolePlugin } from './http/plugins/console.js'
 import { installCompression } from './http/compress.js'
 import { installCors } from './http/cors.js'
 import { installErrorHandlers } from './http/error-handler.js'
@@ -119,7 +120,7 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     cacheSize: config.authCacheSize,
     timeoutMs: config.authTimeoutMs,
     logger: app.log
-  }))
+  }), { forwardedTokenHeader: config.forwardedTokenHeader })
 
   const credentials = runCredentials(config, reviewer?.endpoint)
   const store = new SqliteGatheringStore(config.dbPath)
@@ -212,6 +213,8 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     postRateLimit: config.postRateLimit,
     quota
   })
+  // The web console: its page at / and its client routes, its files under /assets/ (no token needed for those).
+  await app.register(consolePlugin)
   return app
 }
 

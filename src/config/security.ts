@@ -46,6 +46,11 @@ export interface SecurityConfig {
   corsAllowedOrigins: string[]
   /** `POST_RATE_LIMIT`: POST /must-gather per caller per minute (default: 300; 0 disables). */
   postRateLimit: number
+  /**
+   * `FORWARDED_TOKEN_HEADER`: a header carrying the caller's token from a proxy in the same pod
+   * (oauth-proxy: X-Forwarded-Access-Token), lower-cased; honoured only on loopback connections (default: unset, off).
+   */
+  forwardedTokenHeader: string | undefined
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
@@ -104,8 +109,17 @@ export function loadSecurityConfig (read: (name: string) => string | undefined):
     allowedImageStreams: list(read('ALLOWED_IMAGE_STREAMS')),
     tls: tlsEnabled ? { certFile: certFile as string, keyFile: keyFile as string } : undefined,
     corsAllowedOrigins,
-    postRateLimit: integer('POST_RATE_LIMIT', read('POST_RATE_LIMIT') ?? '300', 0, 1_000_000)
+    postRateLimit: integer('POST_RATE_LIMIT', read('POST_RATE_LIMIT') ?? '300', 0, 1_000_000),
+    forwardedTokenHeader: headerName('FORWARDED_TOKEN_HEADER', read('FORWARDED_TOKEN_HEADER'))
   }
+}
+
+/** An HTTP header name (RFC 9110 token), lower-cased as Node presents headers. */
+function headerName (variable: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) throw new ConfigError(variable, `"${value}" is not an HTTP header name`)
+  if (value.toLowerCase() === 'authorization') throw new ConfigError(variable, 'Authorization is read anyway: name the header the proxy adds, such as X-Forwarded-Access-Token')
+  return value.toLowerCase()
 }
 
 function oneOf<T extends string> (variable: string, value: string, allowed: readonly T[]): T {

@@ -16,9 +16,9 @@ export function formatDuration (seconds: number): string {
   const s = Math.max(0, Math.round(seconds))
   if (s < 60) return `${s}s`
   const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m ${s % 60}s`
+  if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m ${s % 60}s`
   const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h ${m % 60}m`
+  if (h < 48) return m % 60 === 0 ? `${h}h` : `${h}h ${m % 60}m`
   return `${Math.floor(h / 24)}d ${h % 24}h`
 }
 

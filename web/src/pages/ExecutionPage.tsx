@@ -53,9 +53,9 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
         if (error instanceof ApiError && error.status === 404) return
       }
       setNow(Date.now())
-      timer = setTimeout(() => { void poll() }, POLL_MS)
+      timer = setTimeout(() => { poll().catch(() => {}) }, POLL_MS)
     }
-    void poll()
+    poll().catch(() => {})
     return () => {
       stopped = true
       abort.abort()
@@ -164,7 +164,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
                 <DescriptionListDescription>
                   <Button
                     variant='primary' component='a' href={`/must-gather/${e.id}/data`} download={e['archive-name']}
-                    onClick={(event: React.MouseEvent) => { void download(event) }} data-testid='download'
+                    onClick={(event: React.MouseEvent) => { download(event).catch(() => {}) }} data-testid='download'
                   >Download {e['archive-name']}
                   </Button>
                   {downloadProblem !== undefined && <Alert variant='danger' isInline isPlain title={`Download failed: ${downloadProblem}`} />}
@@ -183,7 +183,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
             </DescriptionList>
             )
           : <p className='pf-v6-u-mb-lg'>{e.expired ? 'The archive has expired (removed to make room); the record stays.' : running ? 'The archive is ready when the execution completes.' : 'There is no archive.'}</p>}
-        <Title headingLevel='h2' className='pf-v6-u-mb-sm'>Details</Title>
+        <Title headingLevel='h2' className='pf-v6-u-mt-lg pf-v6-u-mb-sm'>Details</Title>
         <DescriptionList isHorizontal isCompact columnModifier={{ lg: '2Col' }} className='pf-v6-u-mb-lg' aria-label='Details'>
           {details.map(([term, value]) => (
             <DescriptionListGroup key={term}>
@@ -192,7 +192,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
             </DescriptionListGroup>
           ))}
         </DescriptionList>
-        <Title headingLevel='h2' className='pf-v6-u-mb-sm'>Output</Title>
+        <Title headingLevel='h2' className='pf-v6-u-mt-lg pf-v6-u-mb-sm'>Output</Title>
         <OutputView id={e.id} running={running} />
       </PageSection>
       <Modal
@@ -206,7 +206,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
             : `"${title}" and its files (output${e['archive-name'] !== '' ? ` and ${e['archive-name']}` : ''}) are deleted for good.`}
         </ModalBody>
         <ModalFooter>
-          <Button variant='danger' onClick={() => { void remove() }} isLoading={removing} isDisabled={removing}>{running ? 'Cancel execution' : 'Delete'}</Button>
+          <Button variant='danger' onClick={() => { remove().catch(() => {}) }} isLoading={removing} isDisabled={removing}>{running ? 'Cancel execution' : 'Delete'}</Button>
           <Button variant='link' onClick={() => setConfirm(false)}>Keep it</Button>
         </ModalFooter>
       </Modal>

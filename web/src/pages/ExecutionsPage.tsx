@@ -69,9 +69,9 @@ export function ExecutionsPage (): React.ReactNode {
         else return
       }
       setNow(Date.now())
-      timer = setTimeout(() => { void poll() }, POLL_MS)
+      timer = setTimeout(() => { poll().catch(() => {}) }, POLL_MS)
     }
-    void poll()
+    poll().catch(() => {})
     return () => {
       stopped = true
       abort.abort()
@@ -160,14 +160,14 @@ function ExecutionsTable ({ rows, now }: { rows: Execution[], now: number }): Re
     <Table aria-label='Executions, newest first' variant='compact' data-testid='executions'>
       <Thead>
         <Tr>
-          <Th>Execution</Th>
-          <Th>Status</Th>
-          <Th>Phase and progress</Th>
-          <Th>Image</Th>
-          <Th>Created by</Th>
-          <Th>Age</Th>
-          <Th>Duration</Th>
-          <Th>Archive</Th>
+          <Th modifier='wrap'>Execution</Th>
+          <Th modifier='wrap'>Status</Th>
+          <Th modifier='wrap'>Phase and progress</Th>
+          <Th modifier='wrap'>Image</Th>
+          <Th modifier='wrap'>Created by</Th>
+          <Th modifier='wrap'>Age</Th>
+          <Th modifier='wrap'>Duration</Th>
+          <Th modifier='wrap'>Archive</Th>
         </Tr>
       </Thead>
       <Tbody>

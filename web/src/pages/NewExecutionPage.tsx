@@ -173,7 +173,7 @@ export function NewExecutionPage (): React.ReactNode {
         <p className='pf-v6-u-mt-sm'>Everything is optional: an empty form runs with the service's defaults.</p>
       </PageSection>
       <PageSection>
-        <Form onSubmit={(event) => { void submit(event) }} style={{ maxWidth: '52rem' }} aria-label='New must-gather'>
+        <Form onSubmit={(event) => { submit(event).catch(() => {}) }} style={{ maxWidth: '52rem' }} aria-label='New must-gather'>
           {error !== undefined && !knownField && (
             <Alert variant='danger' isInline title='The service refused the request' data-testid='form-error'>{error.message}</Alert>
           )}

@@ -65,7 +65,7 @@ export function OutputView ({ id, running }: { id: number, running: boolean }): 
         }
       }
     }
-    void read()
+    read().catch(() => {})
     return () => {
       abort.abort()
       if (frame !== undefined) cancelAnimationFrame(frame)

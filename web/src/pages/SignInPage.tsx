@@ -70,7 +70,7 @@ export function SignInPage ({ reason, onSignedIn }: { reason: string, onSignedIn
           {problem !== undefined && (
             <Alert variant='danger' isInline title={problem.title} className='pf-v6-u-mb-md' data-testid='sign-in-problem'>{problem.detail}</Alert>
           )}
-          <Form onSubmit={(event) => { void submit(event) }}>
+          <Form onSubmit={(event) => { submit(event).catch(() => {}) }}>
             <FormGroup label='Token' isRequired fieldId='token'>
               <TextInput
                 id='token'
