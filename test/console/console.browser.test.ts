@@ -201,7 +201,7 @@ describe('web console (AUTH_MODE=none)', { skip }, () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel execution' }).click()
     await page.waitForURL(`${service.url}/`)
     assert.equal((await service.json(`/must-gather/${slow.id}`)).status, 404)
-    await page.getByRole('heading', { name: 'Executions' }).waitFor()
+    await page.getByRole('heading', { name: 'Executions', exact: true }).waitFor()
     assert.equal(await page.locator(`tr[data-id="${slow.id}"]`).count(), 0)
   })
 

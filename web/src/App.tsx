@@ -86,11 +86,11 @@ export function App (): React.ReactNode {
     content = (
       <PageSection>
         <Title headingLevel='h1'>Not allowed</Title>
-        <Alert variant='danger' isInline title='The service refused this request (403)' className='pf-v6-u-mt-md'>
+        <Alert variant='danger' isInline title='The service refused this request (403)' className='mgc-mt-md'>
           <p>{forbidden}</p>
           <p>You are signed in, but the cluster does not let this user run must-gather through this service. A cluster administrator can grant it (see the service's README, "Who may call").</p>
         </Alert>
-        {storedToken() !== undefined && <Button className='pf-v6-u-mt-md' variant='secondary' onClick={signOut}>Sign in as someone else</Button>}
+        {storedToken() !== undefined && <Button className='mgc-mt-md' variant='secondary' onClick={signOut}>Sign in as someone else</Button>}
       </PageSection>
     )
   } else {

@@ -151,14 +151,14 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
         </Flex>
       </PageSection>
       <PageSection>
-        {problem !== undefined && <Alert variant='danger' isInline title='Something went wrong' className='pf-v6-u-mb-md'>{problem.message}</Alert>}
+        {problem !== undefined && <Alert variant='danger' isInline title='Something went wrong' className='mgc-mb-md'>{problem.message}</Alert>}
         {e['error-message'] !== '' && (
-          <Alert variant='danger' isInline title='The execution failed' className='pf-v6-u-mb-md' data-testid='error-message'>{e['error-message']}</Alert>
+          <Alert variant='danger' isInline title='The execution failed' className='mgc-mb-md' data-testid='error-message'>{e['error-message']}</Alert>
         )}
-        <Title headingLevel='h2' className='pf-v6-u-mb-sm'>Archive</Title>
+        <Title headingLevel='h2' className='mgc-mb-sm'>Archive</Title>
         {hasArchive
           ? (
-            <DescriptionList isHorizontal isCompact className='pf-v6-u-mb-lg' aria-label='Archive'>
+            <DescriptionList isHorizontal isCompact className='mgc-mb-lg' aria-label='Archive'>
               <DescriptionListGroup>
                 <DescriptionListTerm>File</DescriptionListTerm>
                 <DescriptionListDescription>
@@ -182,9 +182,9 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
               </DescriptionListGroup>
             </DescriptionList>
             )
-          : <p className='pf-v6-u-mb-lg'>{e.expired ? 'The archive has expired (removed to make room); the record stays.' : running ? 'The archive is ready when the execution completes.' : 'There is no archive.'}</p>}
-        <Title headingLevel='h2' className='pf-v6-u-mt-lg pf-v6-u-mb-sm'>Details</Title>
-        <DescriptionList isHorizontal isCompact columnModifier={{ lg: '2Col' }} className='pf-v6-u-mb-lg' aria-label='Details'>
+          : <p className='mgc-mb-lg'>{e.expired ? 'The archive has expired (removed to make room); the record stays.' : running ? 'The archive is ready when the execution completes.' : 'There is no archive.'}</p>}
+        <Title headingLevel='h2' className='mgc-mt-lg mgc-mb-sm'>Details</Title>
+        <DescriptionList isHorizontal isCompact columnModifier={{ lg: '2Col' }} className='mgc-mb-lg' aria-label='Details'>
           {details.map(([term, value]) => (
             <DescriptionListGroup key={term}>
               <DescriptionListTerm>{term}</DescriptionListTerm>
@@ -192,7 +192,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
             </DescriptionListGroup>
           ))}
         </DescriptionList>
-        <Title headingLevel='h2' className='pf-v6-u-mt-lg pf-v6-u-mb-sm'>Output</Title>
+        <Title headingLevel='h2' className='mgc-mt-lg mgc-mb-sm'>Output</Title>
         <OutputView id={e.id} running={running} />
       </PageSection>
       <Modal
@@ -216,7 +216,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
 
 function Crumbs ({ title }: { title: string }): React.ReactNode {
   return (
-    <Breadcrumb className='pf-v6-u-mb-md'>
+    <Breadcrumb className='mgc-mb-md'>
       <BreadcrumbItem render={({ className }) => <a className={className} href='/' onClick={followLink}>Executions</a>} />
       <BreadcrumbItem isActive>{title}</BreadcrumbItem>
     </Breadcrumb>

@@ -89,7 +89,7 @@ export function ExecutionsPage (): React.ReactNode {
         <Title headingLevel='h1'>Executions</Title>
       </PageSection>
       <PageSection>
-        {problem !== undefined && <Alert variant='warning' isInline title='The list could not be refreshed' className='pf-v6-u-mb-md'>{problem}</Alert>}
+        {problem !== undefined && <Alert variant='warning' isInline title='The list could not be refreshed' className='mgc-mb-md'>{problem}</Alert>}
         <Toolbar>
           <ToolbarContent>
             <ToolbarItem>
@@ -185,7 +185,7 @@ function ExecutionRow ({ execution: e, now }: { execution: Execution, now: numbe
     <Tr data-id={e.id}>
       <Td dataLabel='Execution'>
         <a href={executionPath(e.id)} onClick={followLink}>{e['custom-name'] !== '' ? e['custom-name'] : `#${e.id}`}</a>
-        {e['custom-name'] !== '' && <span className='pf-v6-u-text-color-subtle'> #{e.id}</span>}
+        {e['custom-name'] !== '' && <span className='mgc-subtle'> #{e.id}</span>}
       </Td>
       <Td dataLabel='Status'><StatusLabel status={e.status} /></Td>
       <Td dataLabel='Phase and progress'>
@@ -202,7 +202,7 @@ function ExecutionRow ({ execution: e, now }: { execution: Execution, now: numbe
             )
           : e.phase}
       </Td>
-      <Td dataLabel='Image' modifier='breakWord'>{e.image !== '' ? e.image : e['image-stream'] !== '' ? e['image-stream'] : <span className='pf-v6-u-text-color-subtle'>default</span>}</Td>
+      <Td dataLabel='Image' modifier='breakWord'>{e.image !== '' ? e.image : e['image-stream'] !== '' ? e['image-stream'] : <span className='mgc-subtle'>default</span>}</Td>
       <Td dataLabel='Created by'>{e['created-by'] !== '' ? e['created-by'] : '—'}</Td>
       <Td dataLabel='Age' className='mgc-nowrap'><time dateTime={e['created-at']} title={new Date(e['created-at']).toLocaleString()}>{formatAge(e['created-at'], now)}</time></Td>
       <Td dataLabel='Duration' className='mgc-nowrap'>{duration === undefined ? '—' : formatDuration(duration)}</Td>

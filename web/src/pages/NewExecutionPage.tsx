@@ -170,7 +170,7 @@ export function NewExecutionPage (): React.ReactNode {
     <>
       <PageSection>
         <Title headingLevel='h1'>New must-gather</Title>
-        <p className='pf-v6-u-mt-sm'>Everything is optional: an empty form runs with the service's defaults.</p>
+        <p className='mgc-mt-sm'>Everything is optional: an empty form runs with the service's defaults.</p>
       </PageSection>
       <PageSection>
         <Form onSubmit={(event) => { submit(event).catch(() => {}) }} style={{ maxWidth: '52rem' }} aria-label='New must-gather'>

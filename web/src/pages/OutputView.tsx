@@ -88,7 +88,7 @@ export function OutputView ({ id, running }: { id: number, running: boolean }): 
   return (
     <>
       {problem !== undefined && <Alert variant='warning' isInline isPlain title={`The output could not be read: ${problem}`} />}
-      <Flex className='pf-v6-u-mb-sm' alignItems={{ default: 'alignItemsCenter' }}>
+      <Flex className='mgc-mb-sm' alignItems={{ default: 'alignItemsCenter' }}>
         <FlexItem>
           {running ? (isFollowing ? 'Following the output as it is written.' : 'Scrolled up: the view stays here.') : ''}
           {cut ? ` Showing the last ${SHOWN_CHARS.toLocaleString()} characters.` : ''}

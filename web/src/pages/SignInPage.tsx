@@ -62,13 +62,13 @@ export function SignInPage ({ reason, onSignedIn }: { reason: string, onSignedIn
       <Card style={{ maxWidth: '40rem' }}>
         <CardTitle><Title headingLevel='h1'>Sign in</Title></CardTitle>
         <CardBody>
-          {reason !== '' && <Alert variant='info' isInline isPlain title={reason} className='pf-v6-u-mb-md' />}
-          <p className='pf-v6-u-mb-md'>
+          {reason !== '' && <Alert variant='info' isInline isPlain title={reason} className='mgc-mb-md' />}
+          <p className='mgc-mb-md'>
             This service runs must-gather with your own OpenShift rights. Paste a token, for example the output of <code className='mgc-mono'>oc whoami -t</code>.
             It is kept in this browser tab only (sessionStorage) and sent to this service alone.
           </p>
           {problem !== undefined && (
-            <Alert variant='danger' isInline title={problem.title} className='pf-v6-u-mb-md' data-testid='sign-in-problem'>{problem.detail}</Alert>
+            <Alert variant='danger' isInline title={problem.title} className='mgc-mb-md' data-testid='sign-in-problem'>{problem.detail}</Alert>
           )}
           <Form onSubmit={(event) => { submit(event).catch(() => {}) }}>
             <FormGroup label='Token' isRequired fieldId='token'>
