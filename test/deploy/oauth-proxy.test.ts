@@ -100,7 +100,7 @@ describe('deploy/overlays/oauth-proxy', () => {
     assert.equal(Buffer.from(secret.data[cookieFile.split('/').pop() as string], 'base64').length, 32, 'a 32-byte cookie secret')
     const tlsMount = proxy.volumeMounts.find((m: Obj) => (argument(proxy, '--tls-cert') ?? '').startsWith(`${m.mountPath}/`))
     const tlsVolume = volumes.find((v) => v.name === tlsMount?.name)
-    assert.equal(tlsVolume?.secret?.secretName, one('Service').metadata.annotations['service.beta.openshift.io/serving-cert-secret-name'])
+    assert.equal(tlsVolume?.secret?.secretName, one('Service').metadata.annotations?.['service.beta.openshift.io/serving-cert-secret-name'])
   })
 
   it('a reencrypt Route to the proxy\'s port, and the service account\'s OAuth redirect reference names it', () => {
