@@ -8,19 +8,22 @@ import {
   Page,
   PageSection,
   SkipToContent,
+  Spinner,
   Title,
   Toolbar,
   ToolbarContent,
   ToolbarItem
 } from '@patternfly/react-core'
-import { useEffect, useState } from 'react'
+import { lazy, Suspense, useEffect, useState } from 'react'
 
 import { type ApiError, onAccessProblem, storedToken, storeToken } from './api'
-import { ExecutionPage } from './pages/ExecutionPage'
 import { ExecutionsPage } from './pages/ExecutionsPage'
-import { NewExecutionPage } from './pages/NewExecutionPage'
-import { SignInPage } from './pages/SignInPage'
 import { followLink, usePlace } from './router'
+
+// The list is what most visits start with: the other pages (and their PatternFly parts) load when first shown.
+const ExecutionPage = lazy(async () => ({ default: (await import('./pages/ExecutionPage')).ExecutionPage }))
+const NewExecutionPage = lazy(async () => ({ default: (await import('./pages/NewExecutionPage')).NewExecutionPage }))
+const SignInPage = lazy(async () => ({ default: (await import('./pages/SignInPage')).SignInPage }))
 
 /**
  * The shell: masthead, and the page the address names. Any 401 brings up
@@ -114,7 +117,7 @@ export function App (): React.ReactNode {
       skipToContent={<SkipToContent href='#main'>Skip to content</SkipToContent>}
       mainContainerId='main'
     >
-      {content}
+      <Suspense fallback={<PageSection><Spinner aria-label='Loading' /></PageSection>}>{content}</Suspense>
     </Page>
   )
 }

@@ -91,7 +91,7 @@ export function ExecutionsPage (): React.ReactNode {
       <PageSection>
         {problem !== undefined && <Alert variant='warning' isInline title='The list could not be refreshed' className='mgc-mb-md'>{problem}</Alert>}
         <Toolbar>
-          <ToolbarContent>
+          <ToolbarContent alignItems='center'>
             <ToolbarItem>
               <FormSelect
                 id='status-filter' aria-label='Filter by status' value={status}
