@@ -12,6 +12,7 @@
 // Everything runs on 127.0.0.1; temporary files and processes are removed at
 // the end, also on failure.
 import { archiveBench } from './archive.mjs'
+import { consoleBench } from './console.mjs'
 import { coreBench } from './core.mjs'
 import { downloadBench } from './download.mjs'
 import { getBench, listBench } from './api.mjs'
@@ -34,7 +35,8 @@ const BENCHMARKS = {
   responsive: { about: 'GET /must-gather/:id p99 while a 300 MiB execution is packing', run: responsiveBench },
   startup: { about: 'time to ready with 10,000 records vs a minimal Fastify app', run: startupBench },
   summary: { about: 'cluster summary of a 300 MiB / 20,000-file tree vs tar -czf; one 32 MiB pods.yaml', run: summaryBench },
-  core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench }
+  core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench },
+  console: { about: 'web console in headless Chromium: executions visible (1,000 records), first-load bytes, idle-tab CPU', run: consoleBench }
 }
 
 const args = process.argv.slice(2)

@@ -26,6 +26,7 @@ import { installRequestMetrics } from './http/plugins/request-metrics.js'
 import { ResponseCache } from './http/views/response-cache.js'
 import { schemaCompilers } from './http/plugins/schema-compilers.js'
 import { readTls, type TlsFiles, watchTls } from './http/plugins/tls.js'
+import { consolePlugin } from './http/plugins/console.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
 import { archiveFilesRoutes } from './routes/archive-files.js'
@@ -127,7 +128,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     timeoutMs: config.authTimeoutMs,
     failuresPerMinute: config.authFailureLimit,
     logger: app.log
-  }))
+  }), { forwardedTokenHeader: config.forwardedTokenHeader })
 
   const credentials = runCredentials(config, reviewer?.endpoint)
   const store = givenStore ?? new SqliteGatheringStore(config.dbPath)
@@ -240,6 +241,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     postRateLimit: config.postRateLimit
   })
   await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
+  // The web console: its page at / and its client routes, its files under /assets/ (no token needed for those).
+  await app.register(consolePlugin)
   return app
 }
 

@@ -18,7 +18,7 @@ async function main (): Promise<void> {
     logger: {
       level: config.logLevel,
       // Tokens arrive in this header (issue: security); never log it.
-      redact: ['req.headers.authorization']
+      redact: ['req.headers.authorization', ...(config.forwardedTokenHeader === undefined ? [] : [`req.headers["${config.forwardedTokenHeader}"]`])]
     }
   })
   let closing = false

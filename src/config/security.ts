@@ -58,6 +58,11 @@ export interface SecurityConfig {
   allowedFields: { sourceDir: boolean, keep: boolean, hostNetwork: boolean, nodeName: boolean, runNamespace: boolean }
   /** `ALLOW_HTTP_SERVER`: in caller mode, a request's `server` may be `http://` (the caller's token then travels in clear) (default: false). */
   allowHttpServer: boolean
+  /**
+   * `FORWARDED_TOKEN_HEADER`: a header carrying the caller's token from a proxy in the same pod
+   * (oauth-proxy: X-Forwarded-Access-Token), lower-cased; honoured only on loopback connections (default: unset, off).
+   */
+  forwardedTokenHeader: string | undefined
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
@@ -133,7 +138,8 @@ export function loadSecurityConfig (read: (name: string) => string | undefined):
       hostNetwork: boolean('ALLOW_HOST_NETWORK', read('ALLOW_HOST_NETWORK') ?? 'false'),
       nodeName: boolean('ALLOW_NODE_NAME', read('ALLOW_NODE_NAME') ?? 'false'),
       runNamespace: boolean('ALLOW_RUN_NAMESPACE', read('ALLOW_RUN_NAMESPACE') ?? 'false')
-    }
+    },
+    forwardedTokenHeader: headerName('FORWARDED_TOKEN_HEADER', read('FORWARDED_TOKEN_HEADER'))
   }
 }
 
@@ -149,6 +155,14 @@ function describeNarrowing (rule: AccessRule): string {
     ['AUTHZ_SUBRESOURCE', rule.subresource, ''], ['AUTHZ_NAME', rule.name, ''], ['AUTHZ_NAMESPACE', rule.namespace, '']
   ]
   return set.filter(([, value, full]) => value !== full).map(([name, value]) => `${name}=${value}`).join(', ')
+}
+
+/** An HTTP header name (RFC 9110 token), lower-cased as Node presents headers. */
+function headerName (variable: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) throw new ConfigError(variable, `"${value}" is not an HTTP header name`)
+  if (value.toLowerCase() === 'authorization') throw new ConfigError(variable, 'Authorization is read anyway: name the header the proxy adds, such as X-Forwarded-Access-Token')
+  return value.toLowerCase()
 }
 
 function oneOf<T extends string> (variable: string, value: string, allowed: readonly T[]): T {

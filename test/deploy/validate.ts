@@ -8,6 +8,7 @@ import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role'
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding'
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap'
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim'
+import { Secret } from 'kubernetes-models/v1/Secret'
 import { Service } from 'kubernetes-models/v1/Service'
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 
@@ -37,6 +38,7 @@ const KINDS: Record<string, Kind> = {
   'v1 ServiceAccount': { model: ServiceAccount, fields: 'V1ServiceAccount', namespaced: true },
   'v1 ConfigMap': { model: ConfigMap, fields: 'V1ConfigMap', namespaced: true },
   'v1 PersistentVolumeClaim': { model: PersistentVolumeClaim, fields: 'V1PersistentVolumeClaim', namespaced: true },
+  'v1 Secret': { model: Secret, fields: 'V1Secret', namespaced: true },
   'rbac.authorization.k8s.io/v1 ClusterRoleBinding': { model: ClusterRoleBinding, fields: 'V1ClusterRoleBinding', namespaced: false },
   'rbac.authorization.k8s.io/v1 Role': { model: Role, fields: 'V1Role', namespaced: true },
   'rbac.authorization.k8s.io/v1 RoleBinding': { model: RoleBinding, fields: 'V1RoleBinding', namespaced: true },

@@ -160,7 +160,10 @@ describe('path handling: no request value becomes a path', () => {
     for (const raw of ['..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', 'a%00b', '..', '%2e%2e', encodeURIComponent('x'.repeat(2000))]) {
       for (const suffix of ['', '/data', '/output']) {
         const response = await service.fetch(`/must-gather/${raw}${suffix}`)
-        assert.ok([400, 404].includes(response.status), `${raw}${suffix}: ${response.status}`)
+        // A client resolves a bare `..` before sending (/must-gather/.. is /, the web console's page): not this route's to answer.
+        const sent = new URL(`${service.url}/must-gather/${raw}${suffix}`).pathname
+        if (!sent.startsWith('/must-gather/')) assert.ok(response.status < 500, `${raw}${suffix} (sent as ${sent}): ${response.status}`)
+        else assert.ok([400, 404].includes(response.status), `${raw}${suffix}: ${response.status}`)
         const text = await response.text()
         assert.ok(!text.includes('root:'), 'no file content leaks')
       }

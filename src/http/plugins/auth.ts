@@ -8,6 +8,15 @@ declare module 'fastify' {
     /** Set by the auth hook on every API route. */
     caller: Caller
   }
+  interface FastifyContextConfig {
+    /** Answers without a token: the console's page and its files (the API calls it makes carry the token). */
+    public?: boolean
+  }
+}
+
+export interface AuthOptions {
+  /** A header (lower-case) a proxy in the same pod puts the caller's token in; read only on loopback connections. */
+  forwardedTokenHeader?: string | undefined
 }
 
 /** Routes that answer without a token (health and metrics, when present). */
@@ -23,15 +32,15 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/
  * With AUTH_MODE=none every caller is trusted (and the service binds to
  * loopback unless HOST says otherwise).
  */
-export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer | undefined): void {
+export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer | undefined, options: AuthOptions = {}): void {
   app.decorateRequest('caller', null as unknown as Caller)
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method === 'OPTIONS' || PUBLIC_PATHS.has(request.routeOptions.url ?? '')) return
+    if (request.method === 'OPTIONS' || PUBLIC_PATHS.has(request.routeOptions.url ?? '') || request.routeOptions.config?.public === true) return
     if (authorizer === undefined) {
       request.caller = { username: '', isAdmin: true, token: undefined, key: hashToken(request.ip) }
       return
     }
-    const header = request.headers.authorization
+    const header = request.headers.authorization ?? forwardedToken(request, options.forwardedTokenHeader)
     const match = header === undefined ? null : BEARER.exec(header.trim())
     if (match === null) {
       return reply.code(401).header('WWW-Authenticate', 'Bearer').send({
@@ -54,4 +63,22 @@ export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer |
         return reply.code(429).header('Retry-After', String(decision.retryAfterSeconds)).send({ error: decision.reason })
     }
   })
+}
+
+/**
+ * The token a proxy in the same pod (oauth-proxy) forwards, as an
+ * Authorization value. Only from a loopback peer: anyone else could set the
+ * header too. The token is still reviewed like any other, so the header
+ * grants nothing a token would not.
+ */
+function forwardedToken (request: FastifyRequest, headerName: string | undefined): string | undefined {
+  if (headerName === undefined || !isLoopback(request.socket.remoteAddress)) return undefined
+  const value = request.headers[headerName]
+  return typeof value === 'string' && value.trim() !== '' ? `Bearer ${value.trim()}` : undefined
+}
+
+/** 127.0.0.0/8, ::1, and IPv4 loopback seen through an IPv6 socket. */
+export function isLoopback (address: string | undefined): boolean {
+  if (address === undefined) return false
+  return address === '::1' || address.startsWith('127.') || address.toLowerCase().startsWith('::ffff:127.')
 }
