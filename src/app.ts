@@ -15,6 +15,7 @@ import { GatheringCreator } from './gatherings/create-gathering.js'
 import { GatheringRunner } from './gatherings/runner.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
 import { installAuth } from './http/plugins/auth.js'
+import { answerClientError, trackResponses } from './http/plugins/client-errors.js'
 import { installCompression } from './http/plugins/compress.js'
 import { installCors } from './http/plugins/cors.js'
 import { installErrorHandlers } from './http/plugins/error-handler.js'
@@ -88,8 +89,11 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Unknown fields and wrong types are errors, never silently dropped or converted (see the module).
-    schemaController: { compilersFactory: schemaCompilers }
+    schemaController: { compilersFactory: schemaCompilers },
+    // Requests Node's parser refuses: no body after HEAD, Connection: close (see the module).
+    clientErrorHandler: answerClientError
   }).withTypeProvider<SchemaTypeProvider>()
+  trackResponses(app)
 
   installJsonBodyParser(app)
   // Every route, as registered: the OpenAPI test checks the document against it.
