@@ -109,9 +109,9 @@ export async function buildApp ({ config, logger = false, env = process.env }: B
   }
 
   installErrorHandlers(app)
-  app.addHook('onSend', async (request, reply, payload) => {
+  // On request, not on send: archives are sent through reply.hijack(), which skips onSend hooks.
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id)
-    return payload
   })
   installSecurityHeaders(app, { https: config.tls !== undefined })
   installCors(app, config.corsAllowedOrigins)
