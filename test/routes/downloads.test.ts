@@ -49,7 +49,7 @@ describe('downloads', () => {
   })
 
   it('a download carries the headers every response does: request id, security headers', async () => {
-    for (const headers of [{}, { Range: 'bytes=10-20' }]) {
+    for (const headers of [{}, { Range: 'bytes=10-20' }] as Array<Record<string, string>>) {
       const response = await service.fetch(`/must-gather/${id}/data`, { headers: { ...headers, 'X-Request-Id': 'download-42' } })
       assert.equal(response.headers.get('x-request-id'), 'download-42')
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
