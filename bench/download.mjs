@@ -2,7 +2,13 @@
 // 2. Downloading a 1 GiB archive with curl, from the service (GET
 // /must-gather/:id/data) and from a plain static file server serving the very
 // same file (nginx, else Node's fs.createReadStream); one client, then ten at
-// once. 6. How much the service's RSS grows meanwhile.
+// once. 6. How much the service's RSS grows meanwhile. Also the CPU time each
+// server spends per GiB sent: on a shared machine the throughput ratio mostly
+// says which server the scheduler favoured (the service has a main thread and
+// four pool threads, nginx two workers), while CPU seconds per GiB say what
+// each byte costs, and move much less with the load.
+import { readFileSync } from 'node:fs'
+
 import { startFileServer } from './fixtures.mjs'
 import { fmt, GiB, met, mibText, PeakRss, row, run } from './lib.mjs'
 
@@ -33,6 +39,46 @@ async function curlMany (url, size, n) {
   return (n * size) / ((performance.now() - started) / 1000)
 }
 
+/**
+ * CPU seconds (user + system, all threads) the processes have used so far.
+ * @param {number[]} pids
+ */
+function cpuSeconds (pids) {
+  let ticks = 0
+  for (const pid of pids) {
+    // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    ticks += Number(fields[11]) + Number(fields[12])
+  }
+  return ticks / 100 // USER_HZ is 100 on Linux
+}
+
+/**
+ * The processes listening on `url`'s port (nginx: its workers, which inherit the socket).
+ * @param {string} url
+ */
+async function listeners (url) {
+  const { stdout } = await run('ss', ['-ltnpH', `sport = :${new URL(url).port}`])
+  return [...new Set([...stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))]
+}
+
+/**
+ * Runs `download` while counting the CPU time of `pids`; CPU seconds per GiB sent.
+ * @template T @param {number[]} pids @param {number} bytes @param {() => Promise<T>} download
+ * @returns {Promise<[T, number]>}
+ */
+async function withCpu (pids, bytes, download) {
+  const before = cpuSeconds(pids)
+  const result = await download()
+  return [result, (cpuSeconds(pids) - before) / (bytes / GiB)]
+}
+
+/** @param {number[]} values */
+function median (values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return /** @type {number} */ (sorted[Math.floor(sorted.length / 2)])
+}
+
 /** @param {number} bytesPerSecond */
 function mbps (bytesPerSecond) {
   return `${fmt(bytesPerSecond / 1e6)} MB/s`
@@ -59,6 +105,19 @@ export async function downloadBench (ctx) {
     if (stdout.split(' ')[0] !== sha256) throw new Error(`downloaded sha256 ${stdout.split(' ')[0]}, expected ${sha256}`)
     const { stdout: refSum } = await run('sh', ['-c', 'curl -sS --fail "$1" | sha256sum', 'sh', refUrl])
     if (refSum.split(' ')[0] !== sha256) throw new Error(`reference served sha256 ${refSum.split(' ')[0]}, expected ${sha256}`)
+    const svcPids = [service.pid]
+    const refPids = await listeners(files.url)
+    /** CPU seconds per GiB, per round: service, reference; 1 client, then CONCURRENT. */
+    /** @type {number[]} */ const svcCpu = []
+    /** @type {number[]} */ const refCpu = []
+    /** @type {number[]} */ const svcCpuMany = []
+    /** @type {number[]} */ const refCpuMany = []
+    /** @param {number[]} into @param {number[]} pids @param {number} bytes @param {() => Promise<number>} download */
+    const counted = async (into, pids, bytes, download) => {
+      const [rate, cpu] = await withCpu(pids, bytes, download)
+      into.push(cpu)
+      return rate
+    }
 
     /** @type {number[]} */ const svcRates = []
     /** @type {number[]} */ const refRates = []
@@ -66,13 +125,13 @@ export async function downloadBench (ctx) {
     let peakOne = 0
     for (let i = 0; i < ROUNDS; i++) {
       ctx.log(`1 GiB download, round ${i + 1} of ${ROUNDS}`)
-      if (i % 2 === 0) refRates.push(await curl(refUrl, size))
+      if (i % 2 === 0) refRates.push(await counted(refCpu, refPids, size, () => curl(refUrl, size)))
       const peak = new PeakRss(service.pid)
-      svcRates.push(await curl(svcUrl, size))
+      svcRates.push(await counted(svcCpu, svcPids, size, () => curl(svcUrl, size)))
       const p = peak.peak()
       peakOne = Math.max(peakOne, p)
       growth = Math.max(growth, p - peak.startMiB)
-      if (i % 2 === 1) refRates.push(await curl(refUrl, size))
+      if (i % 2 === 1) refRates.push(await counted(refCpu, refPids, size, () => curl(refUrl, size)))
     }
     const svcBest = Math.max(...svcRates)
     const refBest = Math.max(...refRates)
@@ -84,13 +143,13 @@ export async function downloadBench (ctx) {
     let growthMany = 0
     for (let i = 0; i < ROUNDS; i++) {
       ctx.log(`${CONCURRENT} concurrent 1 GiB downloads, round ${i + 1} of ${ROUNDS}`)
-      if (i % 2 === 0) refManyRates.push(await curlMany(refUrl, size, CONCURRENT))
+      if (i % 2 === 0) refManyRates.push(await counted(refCpuMany, refPids, CONCURRENT * size, () => curlMany(refUrl, size, CONCURRENT)))
       const peak = new PeakRss(service.pid)
-      svcManyRates.push(await curlMany(svcUrl, size, CONCURRENT))
+      svcManyRates.push(await counted(svcCpuMany, svcPids, CONCURRENT * size, () => curlMany(svcUrl, size, CONCURRENT)))
       const p = peak.peak()
       peakMany = Math.max(peakMany, p)
       growthMany = Math.max(growthMany, p - peak.startMiB)
-      if (i % 2 === 1) refManyRates.push(await curlMany(refUrl, size, CONCURRENT))
+      if (i % 2 === 1) refManyRates.push(await counted(refCpuMany, refPids, CONCURRENT * size, () => curlMany(refUrl, size, CONCURRENT)))
     }
     const svcMany = Math.max(...svcManyRates)
     const refMany = Math.max(...refManyRates)
@@ -122,6 +181,18 @@ export async function downloadBench (ctx) {
         rss: mibText(peakMany),
         note: `${CONCURRENT} curl downloads at once, aggregate bytes over wall time, best of ${ROUNDS} alternating rounds`
       }),
+      ...[['1 client', svcCpu, refCpu], [`${CONCURRENT} clients`, svcCpuMany, refCpuMany]].map(([clients, svc, ref]) => row({
+        group: 2,
+        bench: `2. CPU per GiB sent, ${clients}`,
+        figure: `${fmt(median(/** @type {number[]} */ (svc)), 2)} s`,
+        reference: `${fmt(median(/** @type {number[]} */ (ref)), 2)} s (${short})`,
+        ratio: fmt(median(/** @type {number[]} */ (ref)) / median(/** @type {number[]} */ (svc)), 2),
+        note: clients === '1 client'
+          ? 'user + system CPU seconds of the server process(es) (/proc/PID/stat, all threads; nginx: the processes listening on its port) ' +
+            'per GiB sent, median of the rounds above; ratio: reference / service (1 = as cheap as the reference). nginx uses sendfile(2), ' +
+            'Node has no sendfile: the service pays a read copy (page cache → buffer) and a write copy (buffer → socket) per byte'
+          : ''
+      })),
       row({
         group: 6,
         bench: '6. RSS growth, 1 GiB download',

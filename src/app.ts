@@ -15,6 +15,7 @@ import { GatheringCreator } from './gatherings/create-gathering.js'
 import { GatheringRunner } from './gatherings/runner.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
 import { installAuth } from './http/plugins/auth.js'
+import { answerClientError, trackResponses } from './http/plugins/client-errors.js'
 import { installCompression } from './http/plugins/compress.js'
 import { installCors } from './http/plugins/cors.js'
 import { installErrorHandlers } from './http/plugins/error-handler.js'
@@ -95,8 +96,11 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Unknown fields and wrong types are errors, never silently dropped or converted (see the module).
-    schemaController: { compilersFactory: schemaCompilers }
+    schemaController: { compilersFactory: schemaCompilers },
+    // Requests Node's parser refuses: no body after HEAD, Connection: close (see the module).
+    clientErrorHandler: answerClientError
   }).withTypeProvider<SchemaTypeProvider>()
+  trackResponses(app)
 
   installJsonBodyParser(app)
   // Every route, as registered: the OpenAPI test checks the document against it.
@@ -112,9 +116,9 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
   }
 
   installErrorHandlers(app)
-  app.addHook('onSend', async (request, reply, payload) => {
+  // On request, not on send: archives are sent through reply.hijack(), which skips onSend hooks.
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id)
-    return payload
   })
   installSecurityHeaders(app, { https: config.tls !== undefined })
   await installCors(app, config.corsAllowedOrigins)

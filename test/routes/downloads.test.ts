@@ -48,6 +48,17 @@ describe('downloads', () => {
     await response.arrayBuffer()
   })
 
+  it('a download carries the headers every response does: request id, security headers', async () => {
+    for (const headers of [{}, { Range: 'bytes=10-20' }] as Array<Record<string, string>>) {
+      const response = await service.fetch(`/must-gather/${id}/data`, { headers: { ...headers, 'X-Request-Id': 'download-42' } })
+      assert.equal(response.headers.get('x-request-id'), 'download-42')
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
+      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'")
+      assert.equal(response.headers.get('content-type'), 'application/gzip')
+      await response.arrayBuffer()
+    }
+  })
+
   it('HEAD gives the headers without a body', async () => {
     const response = await service.fetch(`/must-gather/${id}/data`, { method: 'HEAD' })
     assert.equal(response.status, 200)

@@ -53,8 +53,10 @@ export async function sendArchive (request: FastifyRequest, reply: FastifyReply,
     // HEAD: Fastify keeps our Content-Length when there is no payload.
     if (request.method === 'HEAD' || size === 0) return await reply.send()
     streaming = true
-    // The body owns the handle from here: it closes it on end, error, stall or destroy (client gone).
-    return await reply.send(new FileBody({ handle, start, end }))
+    // The body owns the handle from here: it closes it on end, error, stall or client gone. It answers
+    // through reply.hijack(), so no onSend hook runs for it (see FileBody).
+    await new FileBody({ handle, start, end }).send(reply)
+    return reply
   } finally {
     if (!streaming) await handle.close()
   }

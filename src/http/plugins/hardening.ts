@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify'
 
 /**
  * Headers for every response: this is a JSON and file API, never a page to
- * render, frame or sniff.
+ * render, frame or sniff. Set on request, not on send: archives are sent
+ * through reply.hijack(), which skips onSend hooks (@fastify/helmet sets its
+ * headers on request too).
  */
 export function installSecurityHeaders (app: FastifyInstance, { https }: { https: boolean }): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff')
     reply.header('X-Frame-Options', 'DENY')
     // The API reference at /docs is the one page: it needs its own scripts, styles and images.
@@ -16,6 +18,5 @@ export function installSecurityHeaders (app: FastifyInstance, { https }: { https
     reply.header('Referrer-Policy', 'no-referrer')
     reply.header('Cross-Origin-Resource-Policy', 'same-site')
     if (https) reply.header('Strict-Transport-Security', 'max-age=31536000')
-    return payload
   })
 }
