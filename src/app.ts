@@ -120,7 +120,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id)
   })
-  installSecurityHeaders(app, { https: config.tls !== undefined })
+  await installSecurityHeaders(app, { https: config.tls !== undefined })
   await installCors(app, config.corsAllowedOrigins)
   const reviewer = config.authMode === 'kubernetes' ? await connectToCluster(config.useKubeconfig, env) : undefined
   installAuth(app, reviewer && new TokenAuthorizer({

@@ -1,22 +1,26 @@
+import helmet from '@fastify/helmet'
 import type { FastifyInstance } from 'fastify'
 
+/** The API answers JSON and files: nothing in them may load, run or frame anything. */
+const API_CSP = { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }
+
+/** The one HTML page of the API, its reference at /docs (Swagger UI): its own scripts, styles and images. */
+export const DOCS_CSP = { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], frameAncestors: ["'none'"] }
+
 /**
- * Headers for every response: this is a JSON and file API, never a page to
- * render, frame or sniff. Set on request, not on send: archives are sent
- * through reply.hijack(), which skips onSend hooks (@fastify/helmet sets its
- * headers on request too).
+ * Security headers on every response, by @fastify/helmet: this is a JSON and
+ * file API, never a page to render, frame or sniff. Helmet sets them on
+ * request, so archives (sent through reply.hijack(), which skips onSend
+ * hooks) carry them too. Pages with other needs (/docs, the console) give
+ * their own Content-Security-Policy.
  */
-export function installSecurityHeaders (app: FastifyInstance, { https }: { https: boolean }): void {
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Content-Type-Options', 'nosniff')
-    reply.header('X-Frame-Options', 'DENY')
-    // The API reference at /docs is the one page: it needs its own scripts, styles and images.
-    const page = request.url.startsWith('/docs')
-    reply.header('Content-Security-Policy', page
-      ? "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
-      : "default-src 'none'; frame-ancestors 'none'")
-    reply.header('Referrer-Policy', 'no-referrer')
-    reply.header('Cross-Origin-Resource-Policy', 'same-site')
-    if (https) reply.header('Strict-Transport-Security', 'max-age=31536000')
+export async function installSecurityHeaders (app: FastifyInstance, { https }: { https: boolean }): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: false } : false
   })
 }

@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path'
 
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 
+import { DOCS_CSP } from './hardening.js'
+
 /**
  * The OpenAPI document is generated from the route schemas, which are the
  * same schemas Fastify validates requests with: it cannot drift. It is
@@ -145,7 +147,7 @@ const UI_INIT = `window.ui = SwaggerUIBundle({
 `
 
 function installSwaggerUi (app: FastifyInstance): void {
-  const hidden = { schema: { hide: true } }
+  const hidden = { schema: { hide: true }, helmet: { contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP } } }
   app.get('/docs', hidden, async (_request, reply) => reply.type('text/html; charset=utf-8').send(UI_PAGE))
   app.get('/docs/static/init.js', hidden, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(UI_INIT))
   app.get<{ Params: { file: string } }>('/docs/static/:file', hidden, async (request, reply) => {
