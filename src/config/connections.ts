@@ -23,8 +23,8 @@ export function loadConnectionConfig (read: (name: string) => string | undefined
   const config: ConnectionConfig = {
     idleTimeoutMs: duration('IDLE_TIMEOUT', read('IDLE_TIMEOUT') ?? '60s', { positive: true }),
     maxConnections: integer('MAX_CONNECTIONS', read('MAX_CONNECTIONS') ?? '1024', 1, 1_000_000),
-    maxFollowers: integer('MAX_FOLLOWERS', read('MAX_FOLLOWERS') ?? '256', 0, 1_000_000),
-    maxFollowersPerUser: integer('MAX_FOLLOWERS_PER_USER', read('MAX_FOLLOWERS_PER_USER') ?? '16', 0, 1_000_000),
+    maxFollowers: integer('MAX_FOLLOWERS', read('MAX_FOLLOWERS') ?? '256', 1, 1_000_000),
+    maxFollowersPerUser: integer('MAX_FOLLOWERS_PER_USER', read('MAX_FOLLOWERS_PER_USER') ?? '16', 1, 1_000_000),
     metricsPort: metricsPort === '-1' ? undefined : integer('METRICS_PORT', metricsPort, 0, 65535)
   }
   // Node timers hold at most 2^31-1 ms: a longer timeout would fire at once.
