@@ -33,7 +33,7 @@ function closed (socket: Socket, what: string, ms = 30_000): Promise<void> {
 
 const portOf = (service: RunningService): number => Number(new URL(service.url).port)
 
-describe('HTTPS: idle connections (IDLE_TIMEOUT)', () => {
+describe('HTTPS: idle connections (IDLE_TIMEOUT)', { timeout: 120_000 }, () => {
   let service: RunningService
   let pem: Pem
   let dir: string
@@ -82,7 +82,7 @@ describe('HTTPS: idle connections (IDLE_TIMEOUT)', () => {
   })
 })
 
-describe('HTTP: idle connections and MAX_CONNECTIONS', () => {
+describe('HTTP: idle connections and MAX_CONNECTIONS', { timeout: 120_000 }, () => {
   let service: RunningService
   before(async () => { service = await startService({ env: { ...IDLE, MAX_CONNECTIONS: '4' } }) })
   after(async () => stopAndClean(service))

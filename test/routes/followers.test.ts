@@ -43,9 +43,10 @@ function follow (id: number, from: string, path = `/must-gather/${id}/output?fol
   })
 }
 
-describe('followers (item 4)', () => {
+describe('followers (item 4)', { timeout: 120_000 }, () => {
   it('429 beyond MAX_FOLLOWERS_PER_USER for one caller and beyond MAX_FOLLOWERS for all; a place freed is taken again', async () => {
-    const { body } = await service.post({ image: heldImage('held-caps') })
+    writeFileSync(join(dir, 'say-caps'), 'gathering\n')
+    const { body } = await service.post({ image: heldImage('say-caps') })
     const open: Follower[] = []
     try {
       for (let i = 0; i < 2; i++) open.push(await follow(body.id, '127.0.0.1'))

@@ -14,7 +14,7 @@ import { removeDir, type RunningService, startService, stopAndClean, waitForFini
 import { parseLikeABrowser } from '../helpers/sse.js'
 
 /** Issue 12, item 7 (SSE spoofing) and item 2's heartbeats, read as a browser reads them. */
-describe('SSE: what oc prints cannot forge an event (item 7)', () => {
+describe('SSE: what oc prints cannot forge an event (item 7)', { timeout: 120_000 }, () => {
   let service: RunningService
   let dir: string
   before(async () => {
@@ -50,7 +50,7 @@ describe('SSE: what oc prints cannot forge an event (item 7)', () => {
   })
 })
 
-describe('SSE heartbeats (item 2)', () => {
+describe('SSE heartbeats (item 2)', { timeout: 60_000 }, () => {
   let app: FastifyInstance
   let url: string
   let dir: string
@@ -61,6 +61,8 @@ describe('SSE heartbeats (item 2)', () => {
     url = await app.listen({ port: 0, host: '127.0.0.1' })
   })
   after(async () => {
+    // Whatever happened above, the held run ends, so the app can close.
+    release(dir, 'beat')
     await app.close()
     removeDir(dir)
   })
