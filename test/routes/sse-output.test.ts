@@ -70,26 +70,34 @@ describe('SSE heartbeats (item 2)', { timeout: 60_000 }, () => {
   it('an SSE follower of a quiet run gets `:` comment lines, which a browser ignores; plain text gets none', async () => {
     const created = await (await fetch(`${url}/must-gather`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ image: heldImage('held-beat') }) })).json() as { id: number }
     const received: Record<string, string> = { sse: '', plain: '' }
-    const follow = (kind: 'sse' | 'plain', enough: (text: string) => boolean): Promise<void> => new Promise((resolve, reject) => {
-      const req = request(`${url}/must-gather/${created.id}/output?follow=true`, { headers: kind === 'sse' ? { Accept: 'text/event-stream' } : {} }, (res) => {
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => {
-          received[kind] += chunk
-          if (enough(received[kind] as string)) resolve()
+    /** `enough` resolves when the text so far satisfies it; `ended` when the service ends the response. */
+    const follow = (kind: 'sse' | 'plain', enough: (text: string) => boolean): { enough: Promise<void>, ended: Promise<void> } => {
+      let satisfied: () => void = () => {}
+      const reached = new Promise<void>((resolve) => { satisfied = resolve })
+      const ended = new Promise<void>((resolve, reject) => {
+        const req = request(`${url}/must-gather/${created.id}/output?follow=true`, { headers: kind === 'sse' ? { Accept: 'text/event-stream' } : {} }, (res) => {
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            received[kind] += chunk
+            if (enough(received[kind] as string)) satisfied()
+          })
+          res.on('end', resolve)
         })
-        res.on('end', resolve)
+        req.on('error', reject)
+        req.end()
       })
-      req.on('error', reject)
-      req.end()
-    })
+      return { enough: reached, ended }
+    }
     const plain = follow('plain', () => false)
+    const sse = follow('sse', (text) => parseLikeABrowser(text).comments >= 3)
     // Three heartbeats: the run is still quiet, so no byte came from oc.
-    await follow('sse', (text) => parseLikeABrowser(text).comments >= 3)
+    await sse.enough
     assert.equal(received.plain, '', 'plain text never carries a heartbeat')
+    assert.deepEqual(parseLikeABrowser(received.sse as string).events, [], 'heartbeats are no events')
     release(dir, 'beat')
-    await plain
-    const { events } = parseLikeABrowser(received.sse as string)
-    assert.deepEqual(events, [], 'heartbeats are no events')
+    await Promise.all([plain.ended, sse.ended])
+    assert.equal(received.plain, '')
+    assert.deepEqual(parseLikeABrowser(received.sse as string).events, [{ type: 'end', data: '', lastEventId: '0' }], 'then only the end')
   })
 })
 
