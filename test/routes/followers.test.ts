@@ -104,4 +104,38 @@ describe('followers (item 4)', { timeout: 120_000 }, () => {
     assert.equal(texts[2], Buffer.from(final).subarray(1000).toString('utf8'))
     await waitFor(() => descriptorsOn(service.process.pid as number, outputPath) === 0, 'every descriptor on the output to close')
   })
+
+  it('a follower that stops reading holds up no other, and catches up from the file when it reads again', async () => {
+    // 16 MiB, far more than a connection buffers: the paused follower cannot have been sent it all.
+    const line = `[must-gather-x] ${'x'.repeat(100)}\n`
+    writeFileSync(join(dir, 'say-big'), line.repeat(Math.ceil(16 * 2 ** 20 / line.length)))
+    const { body } = await service.post({ image: heldImage('say-big') })
+    const slow = await new Promise<{ resume: () => Promise<string>, first: number }>((resolve, reject) => {
+      const req = request(`${service.url}/must-gather/${body.id}/output?follow=true`, { agent: false }, (res) => {
+        const chunks: Buffer[] = []
+        res.once('data', (chunk: Buffer) => {
+          chunks.push(chunk)
+          res.pause()
+          resolve({
+            first: chunk.length,
+            resume: () => new Promise((resolve) => {
+              res.on('data', (more: Buffer) => chunks.push(more))
+              res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+              res.resume()
+            })
+          })
+        })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    const fast = await follow(body.id, '127.0.0.2')
+    release(dir, 'big')
+    const fastText = await fast.body
+    assert.equal((await waitForFinish(service, body.id)).status, 'completed')
+    const final = await (await service.fetch(`/must-gather/${body.id}/output`)).text()
+    assert.equal(fastText, final, 'the follower that reads got everything while the other stood still')
+    assert.ok(slow.first < final.length)
+    assert.equal(await slow.resume(), final, 'the paused follower caught up from the file')
+  })
 })

@@ -287,7 +287,8 @@ class Follower extends Readable {
       const chunk = bytes.subarray(0, length)
       this.#position += length
       held = 0
-      const more = this.push(this.#sse ? sseEvent('output', chunk.toString('utf8'), this.#position) : Buffer.from(chunk))
+      // The chunk may be the reader's shared one: never written to, so every follower can send it as is.
+      const more = this.push(this.#sse ? sseEvent('output', chunk.toString('utf8'), this.#position) : chunk)
       if (!more) return
     }
   }
