@@ -309,6 +309,8 @@ export async function startService (options = {}) {
       AUTH_MODE: 'none',
       LOG_LEVEL: 'info',
       MAX_QUEUED: '1000',
+      // /readyz and /metrics on the API port, as the benchmarks read them (and no clash on 9090 between services).
+      METRICS_PORT: '-1',
       ...options.env
     },
     stdio: ['ignore', fd, fd]

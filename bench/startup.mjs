@@ -47,7 +47,7 @@ export async function startupBench (ctx) {
   // Warm the page cache for both, then alternate.
   for (let round = 0; round <= ROUNDS; round++) {
     const port = await freePort()
-    const env = { PATH: process.env.PATH, HOME: dir, PORT: String(port), HOST: '127.0.0.1', DB_PATH: dbPath, DATA_DIR: dataDir, OC_PATH: join(root, 'simulator', 'oc'), AUTH_MODE: 'none' }
+    const env = { PATH: process.env.PATH, HOME: dir, PORT: String(port), HOST: '127.0.0.1', DB_PATH: dbPath, DATA_DIR: dataDir, OC_PATH: join(root, 'simulator', 'oc'), AUTH_MODE: 'none', METRICS_PORT: '-1' }
     const a = await timeToReady([join(root, 'dist', 'server.js')], env, port, '/readyz')
     const refPort = await freePort()
     const b = await timeToReady([join(root, 'bench', 'reference-server.mjs'), 'json', routes], { PATH: process.env.PATH, PORT: String(refPort) }, refPort, '/readyz')

@@ -2,7 +2,7 @@
 // The demo: the service with the built-in `oc` simulator on 127.0.0.1:8080, so
 // every curl example in the README works on a machine with no cluster.
 // Run through `npm run demo`, which builds first. Any variable can still be
-// overridden from the environment (e.g. PORT=9090 npm run demo).
+// overridden from the environment (e.g. PORT=8090 npm run demo).
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -14,6 +14,9 @@ import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from '
 import { GatheringCreator } from './gatherings/create-gathering.js'
 import { GatheringRunner } from './gatherings/runner.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
+import { OutputFollowers } from './http/bodies/output-followers.js'
+import { limitConnections, tlsHandshakeTimeout } from './http/servers/connections.js'
+import { buildOperationsServer } from './http/servers/operations-server.js'
 import { installAuth } from './http/plugins/auth.js'
 import { answerClientError, trackResponses } from './http/plugins/client-errors.js'
 import { installCompression } from './http/plugins/compress.js'
@@ -50,6 +53,8 @@ declare module 'fastify' {
     /** The queue and runs; server.ts drains it before closing the app. */
     runner: GatheringRunner
     routeTable: RouteEntry[]
+    /** The METRICS_PORT server (health, readiness, metrics); server.ts listens on it. Undefined with METRICS_PORT=-1. */
+    operations: FastifyInstance | undefined
   }
 }
 
@@ -62,6 +67,8 @@ export interface BuildAppOptions {
   store?: GatheringStore
   /** The clock for records, elapsed times and retention (default: the system's). */
   now?: () => Date
+  /** Internal, for tests: how long an SSE follower waits without an event before a heartbeat (default: 15 s). */
+  followHeartbeatMs?: number
 }
 
 const BODY_LIMIT = 64 * 1024
@@ -71,7 +78,7 @@ const BODY_LIMIT = 64 * 1024
  * (recovering what a previous process left) before the app is returned;
  * `app.close()` stops it, then closes the store, in that order.
  */
-export async function buildApp ({ config, logger = false, env = process.env, store: givenStore, now = () => new Date() }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, logger = false, env = process.env, store: givenStore, now = () => new Date(), followHeartbeatMs }: BuildAppOptions): Promise<FastifyInstance> {
   const tls = config.tls === undefined ? undefined : loadTls(config.tls)
   const app = Fastify({
     // Only tells Fastify the protocol (for its logs and listen address); the server itself comes from serverFactory.
@@ -82,7 +89,12 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
       // Node enforces headersTimeout only when it checks connections (every 30 s by default):
       // check every second, or a slowloris client keeps its connection for up to 40 s.
       const checking = { connectionsCheckingInterval: 1000 }
-      const server = (tls !== undefined ? createHttpsServer({ ...tls, ...checking }, handler) : createHttpServer(checking, handler)) as HttpServer
+      const limits = { idleTimeoutMs: config.idleTimeoutMs, maxConnections: config.maxConnections }
+      const server = (tls !== undefined
+        ? createHttpsServer({ ...tls, ...checking, ...tlsHandshakeTimeout(limits) }, handler)
+        : createHttpServer(checking, handler)) as HttpServer
+      // IDLE_TIMEOUT and MAX_CONNECTIONS (see the module).
+      limitConnections(server, limits)
       // Fastify does not apply its timeout options to a factory's server: set them here.
       // Slow or stalled clients (slowloris) lose their connection; downloads may take as long as they need.
       server.headersTimeout = 10_000
@@ -208,7 +220,19 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
 
   installCompression(app)
   installOpenApi(app)
-  await app.register(healthRoutes, { readiness, metrics })
+  // With METRICS_PORT, health, readiness and metrics are served there only, never through the API port's Route.
+  const operations = config.metricsPort === undefined ? undefined : await buildOperationsServer({ readiness, metrics, logger: app.log })
+  app.decorate('operations', operations)
+  if (operations === undefined) await app.register(healthRoutes, { readiness, metrics })
+  else app.addHook('onClose', async () => await operations.close())
+
+  const followers = new OutputFollowers({
+    maxFollowers: config.maxFollowers,
+    maxFollowersPerCaller: config.maxFollowersPerUser,
+    ...(followHeartbeatMs !== undefined && { heartbeatMs: followHeartbeatMs })
+  })
+  // Followers end when the app closes (after SIGTERM's drain, their runs have ended anyway).
+  app.addHook('preClose', async () => followers.close())
 
   const creator = new GatheringCreator({
     store,
@@ -243,7 +267,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
       now
     }),
     visibility: config.visibility,
-    postRateLimit: config.postRateLimit
+    postRateLimit: config.postRateLimit,
+    followers
   })
   await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
   await app.register(insightRoutes, { store, visibility: config.visibility, insight: runner.insight })

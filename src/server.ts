@@ -40,14 +40,19 @@ async function main (): Promise<void> {
   process.on('SIGINT', shutdown)
 
   let address: string
+  let operations: string | undefined
   try {
     address = await app.listen({ port: config.port, host: config.host })
+    if (app.operations !== undefined) operations = await app.operations.listen({ port: config.metricsPort ?? 0, host: config.host })
   } catch (error) {
     await app.close()
     throw error
   }
   app.log.info({ address, authMode: config.authMode, db: config.dbPath, dataDir: config.dataDir, oc: config.ocPath },
     `must-gather-service listening on ${address} (auth: ${config.authMode}, database: ${config.dbPath}, data: ${config.dataDir})`)
+  // Worded apart from the line above: scripts read the API's address from "listening on".
+  app.log.info({ operations: operations ?? address },
+    `/healthz, /readyz and /metrics served at ${operations ?? `${address} (METRICS_PORT=-1)`}`)
   if (config.authMode === 'none') {
     app.log.warn({ host: config.host }, 'AUTH_MODE=none: every caller is trusted and oc runs with the service\'s own credentials.')
   }

@@ -1,12 +1,13 @@
 import { imageReferenceError } from '../gatherings/references.js'
 import { formatGoDuration } from './go-duration.js'
+import { type ConnectionConfig, loadConnectionConfig } from './connections.js'
 import { boolean, bytes, ConfigError, duration, type Env, integer, reader } from './parse.js'
 import { loadSecurityConfig, type SecurityConfig } from './security.js'
 
 export { ConfigError } from './parse.js'
 
 /** Everything the service can be configured with; each field says its variable and default. */
-export interface Config extends SecurityConfig {
+export interface Config extends SecurityConfig, ConnectionConfig {
   /** `PORT`: TCP port to listen on (default: 8080). */
   port: number
   /** `HOST`: address to bind (default: 0.0.0.0; 127.0.0.1 when AUTH_MODE=none). */
@@ -89,9 +90,15 @@ export function loadConfig (env: Env): Config {
 
   const security = loadSecurityConfig(read)
   const maxQueued = integer('MAX_QUEUED', read('MAX_QUEUED') ?? '100', 0, 1_000_000)
+  const connections = loadConnectionConfig(read)
+  const port = integer('PORT', read('PORT') ?? '8080', 0, 65535)
+  if (connections.metricsPort !== undefined && connections.metricsPort !== 0 && connections.metricsPort === port) {
+    throw new ConfigError('METRICS_PORT', `${port} is PORT too: choose another port, or -1 to serve /healthz, /readyz and /metrics on PORT`)
+  }
   return {
     ...security,
-    port: integer('PORT', read('PORT') ?? '8080', 0, 65535),
+    ...connections,
+    port,
     // Trusting every caller is only safe on loopback, unless the operator says otherwise.
     host: read('HOST') ?? (security.authMode === 'none' ? '127.0.0.1' : '0.0.0.0'),
     dbPath: read('DB_PATH') ?? './data/gatherings.db',

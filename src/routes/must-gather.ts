@@ -10,6 +10,7 @@ import type { GatheringPaths } from '../gatherings/paths.js'
 import type { GatheringRunner } from '../gatherings/runner.js'
 import { GATHERING_STATUSES, type Gathering, type GatheringStatus } from '../gatherings/types.js'
 import { notModified } from '../http/views/conditional.js'
+import { type OutputFollowers, TooManyFollowersError } from '../http/bodies/output-followers.js'
 import { followOutput } from '../http/bodies/output-stream.js'
 import { rateLimiter } from '../http/plugins/rate-limit.js'
 import { sendArchive } from '../http/bodies/send-archive.js'
@@ -37,6 +38,8 @@ export interface MustGatherRoutesOptions {
   paths: GatheringPaths
   /** The executions' JSON and ETags. */
   views: GatheringViews
+  /** `?follow=true` bodies: one reader per execution, MAX_FOLLOWERS / MAX_FOLLOWERS_PER_USER. */
+  followers: OutputFollowers
 }
 
 declare module 'fastify' {
@@ -169,10 +172,11 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       summary: 'Everything oc printed (stdout and stderr, in order)',
       description: 'Plain text by default. `?follow=true` keeps the response open and streams the output as it is written, ' +
         'ending when the execution ends; with `Accept: text/event-stream` as Server-Sent Events (`output` events whose id is the byte offset, ' +
-        'then an `end` event). `?offset=` (or `Last-Event-ID`) starts from that byte.',
+        'then an `end` event; every line end oc printed, `\\r\\n`, `\\r` or `\\n`, starts a new `data:` line; a `:` comment every 15 s while nothing is printed). ' +
+        '`?offset=` (or `Last-Event-ID`) starts from that byte. Followers are capped (MAX_FOLLOWERS_PER_USER per caller, MAX_FOLLOWERS in all): 429 beyond.',
       params: GatheringParamsSchema,
       querystring: OutputQuerySchema,
-      response: { 200: nonJson('The output', 'text/plain', { type: 'string' }), ...errors(400, 401, 403, 404, 503) }
+      response: { 200: nonJson('The output', 'text/plain', { type: 'string' }), ...errors(400, 401, 403, 404, 429, 503) }
     }
   }, async (request, reply) => {
     const gathering = await resolve(request, request.params.id)
@@ -184,18 +188,39 @@ export const mustGatherRoutes: TypedPlugin<MustGatherRoutesOptions> = async (app
       // A reconnecting browser's own id; one past any real file just reads nothing (fs refuses positions past 2^63).
       : typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? Math.min(Number(lastEventId), Number.MAX_SAFE_INTEGER) : 0
     const id = gathering.id
-    const isFinished = async (): Promise<boolean> => {
-      if (!follow) return true
-      const current = await store.get(id)
-      return current === undefined || current.status === 'completed' || current.status === 'error'
+    const path = paths.output(id)
+    let body: Readable
+    if (follow) {
+      try {
+        body = opts.followers.follow({
+          id,
+          path,
+          offset,
+          sse,
+          callerKey: request.caller.key,
+          isFinished: async () => {
+            const current = await store.get(id)
+            return current === undefined || current.status === 'completed' || current.status === 'error'
+          },
+          // A follower learns at once that it is following (EventSource's `open`), even when nothing is printed yet.
+          onStart: () => { if (!reply.raw.destroyed) reply.raw.flushHeaders() }
+        })
+      } catch (error) {
+        if (!(error instanceof TooManyFollowersError)) throw error
+        return (reply as FastifyReply).code(429).header('Retry-After', '10').send({ error: error.message })
+      }
+    } else {
+      const abort = new AbortController()
+      body = followOutput({ path, offset, isFinished: async () => true, sse, signal: abort.signal })
+      body.once('close', () => abort.abort())
     }
-    const abort = new AbortController()
-    request.raw.once('close', () => abort.abort())
+    // A client gone, whenever: the body goes too (a follower gives back its place).
+    reply.raw.once('close', () => body.destroy())
     reply
       .header('Content-Type', sse ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8')
       .header('Cache-Control', 'no-cache')
       .header('X-Accel-Buffering', 'no')
-    return reply.send(followOutput({ path: paths.output(id), offset, isFinished, sse, signal: abort.signal }))
+    return reply.send(body)
   })
 
   app.delete('/must-gather/:id', {

@@ -130,14 +130,35 @@ describe('deploy/base', () => {
     }
   })
 
-  it('probes /healthz and /readyz over HTTPS on the served port', () => {
-    for (const [name, deployment] of all('Deployment')) {
-      const c = container(deployment)
-      const port = c.ports.find((p: Obj) => p.name === 'https')
-      assert.equal(port?.containerPort, 8443, name)
+  it('probes /healthz and /readyz on the metrics port (METRICS_PORT, plain HTTP), not on the API port', () => {
+    for (const build of Object.values(builds)) {
+      const c = container(get(build, 'Deployment'))
+      const port = (name: string): number | undefined => c.ports.find((p: Obj) => p.name === name)?.containerPort
+      assert.equal(port('https'), 8443, build.name)
+      assert.equal(port('metrics'), Number(environment(build).METRICS_PORT), `${build.name}: METRICS_PORT is the metrics container port`)
       for (const [probe, path] of [['livenessProbe', '/healthz'], ['startupProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
-        assert.deepEqual(c[probe].httpGet, { path, port: 'https', scheme: 'HTTPS' }, `${name}: ${probe}`)
+        assert.deepEqual(c[probe].httpGet, { path, port: 'metrics', scheme: 'HTTP' }, `${build.name}: ${probe}`)
       }
+    }
+  })
+
+  it('admits only the router to the API port and the monitoring namespaces to the metrics port (NetworkPolicy)', () => {
+    for (const build of Object.values(builds)) {
+      const policy = get(build, 'NetworkPolicy')
+      const deployment = get(build, 'Deployment')
+      for (const [key, value] of Object.entries(policy.spec.podSelector.matchLabels)) {
+        assert.equal(deployment.spec.template.metadata.labels[key], value, `${build.name}: podSelector ${key}`)
+      }
+      assert.deepEqual(policy.spec.policyTypes, ['Ingress'], build.name)
+      const admitted = policy.spec.ingress.map((rule: Obj) => `${rule.from.map((f: Obj) => JSON.stringify(f.namespaceSelector.matchLabels)).join('|')} → ${rule.ports.map((p: Obj) => p.port).join(',')}`).sort()
+      const expected = [
+        '{"network.openshift.io/policy-group":"ingress"} → https',
+        '{"network.openshift.io/policy-group":"monitoring"} → metrics',
+        // The console's proxy, for the Forklift plugin.
+        ...(build.name.startsWith('forklift') || build.name.startsWith('docs') ? ['{"kubernetes.io/metadata.name":"openshift-console"} → https'] : [])
+      ].sort()
+      assert.deepEqual(admitted, expected, build.name)
+      assert.ok(policy.spec.ingress.every((rule: Obj) => rule.from.every((f: Obj) => f.podSelector === undefined && f.ipBlock === undefined)), `${build.name}: whole namespaces only`)
     }
   })
 
@@ -192,11 +213,14 @@ describe('deploy/base', () => {
     }
   })
 
-  it('exposes port 8443 through the Service and a reencrypt Route that redirects HTTP', () => {
+  it('exposes port 8443 through the Service and a reencrypt Route that redirects HTTP; the metrics port only through the Service', () => {
     for (const build of Object.values(builds)) {
       const service = get(build, 'Service')
       const deployment = get(build, 'Deployment')
-      assert.deepEqual(service.spec.ports, [{ name: 'https', port: 8443, targetPort: 'https', protocol: 'TCP' }], build.name)
+      assert.deepEqual(service.spec.ports, [
+        { name: 'https', port: 8443, targetPort: 'https', protocol: 'TCP' },
+        { name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' }
+      ], build.name)
       for (const [key, value] of Object.entries(service.spec.selector)) {
         assert.equal(deployment.spec.template.metadata.labels[key], value, `${build.name}: selector ${key}`)
       }

@@ -53,6 +53,9 @@ export async function startService (options: StartOptions = {}): Promise<Running
       CANCEL_GRACE: '2s',
       TIMEOUT_GRACE: '5s',
       SHUTDOWN_GRACE: '5s',
+      // Health, readiness and metrics on the API port, as tests have always read them;
+      // test/routes/metrics-port.test.ts covers the separate port (METRICS_PORT=0).
+      METRICS_PORT: '-1',
       ...options.env
     },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -96,7 +96,8 @@ describe('reliability: overload', () => {
   })
 
   it(`${POLLERS} clients polling the list (each every ${POLL_INTERVAL_MS} ms) and ${FOLLOWERS} following output while ${DOWNLOADERS} download: no error, p99 reported`, async (t) => {
-    const service = await startService({ env: { MAX_CONCURRENT: '5', POST_RATE_LIMIT: '0' } })
+    // The followers all come from 127.0.0.1, one caller with AUTH_MODE=none: room for all of them.
+    const service = await startService({ env: { MAX_CONCURRENT: '5', POST_RATE_LIMIT: '0', MAX_FOLLOWERS_PER_USER: String(FOLLOWERS) } })
     services.push(service)
     // Two runs printing for FOLLOWED_SECONDS: the followers' subject, and the load's duration (followers join late and still get everything).
     const followed = await Promise.all([0, 1].map(async () => (await service.post({ image: `${SIM_IMAGE}:slow-${FOLLOWED_SECONDS}_lines-5000` })).body.id as number))

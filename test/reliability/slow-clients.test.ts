@@ -89,7 +89,8 @@ const pathsOpen = (suffix: string): number => fdTargets(pid).filter((t) => t.end
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mgs-test-'))
   writeExecutable(join(dir, 'bin', 'oc'), STAND_IN)
-  service = await startService({ dir, env: { OC_PATH: join(dir, 'bin', 'oc'), MAX_CONCURRENT: '4' } })
+  // Every follower here comes from 127.0.0.1, one caller with AUTH_MODE=none: room for all of them.
+  service = await startService({ dir, env: { OC_PATH: join(dir, 'bin', 'oc'), MAX_CONCURRENT: '4', MAX_FOLLOWERS_PER_USER: String(FOLLOWERS) } })
   pid = service.process.pid as number
   const big = await runToEnd('big-archive')
   assert.equal(big.status, 'completed', big['error-message'])

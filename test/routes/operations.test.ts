@@ -19,7 +19,8 @@ describe('the API description (/openapi.json)', () => {
   let url: string
   const dir = mkdtempSync(join(tmpdir(), 'mgs-openapi-'))
   before(async () => {
-    const config = loadConfig({ AUTH_MODE: 'none', DB_PATH: ':memory:', DATA_DIR: join(dir, 'data'), OC_PATH: SIMULATOR, MUST_GATHER_IMAGE: `${SIM_IMAGE}:v1` })
+    // METRICS_PORT=-1: health, readiness and metrics on the API port, described with it (metrics-port.test.ts: the split).
+    const config = loadConfig({ AUTH_MODE: 'none', DB_PATH: ':memory:', DATA_DIR: join(dir, 'data'), OC_PATH: SIMULATOR, MUST_GATHER_IMAGE: `${SIM_IMAGE}:v1`, METRICS_PORT: '-1' })
     app = await buildApp({ config })
     url = await app.listen({ port: 0, host: '127.0.0.1' })
   })
