@@ -40,7 +40,7 @@ const HEX = '[0-9A-Fa-f]'
  * (`authentication::client` is no address; `addr:fe80::1` is one), ending
  * in a hex digit or `::`.
  */
-const IPV6 = `(?<![\\w.]|[0-9A-Fa-f:]:)(?=${HEX}{0,4}:${HEX}{0,4}:)((?:${HEX}|:){0,39}(?:${HEX}|::)(?:(?<=:)\\d{1,3}(?:\\.\\d{1,3}){3})?)(?![\\w]|:[\\w:]|\\.\\d)`
+const IPV6 = `(?<![\\w.]|[0-9A-Fa-f:]:)(?=${HEX}{0,4}:${HEX}{0,4}:)((?:${HEX}|:){0,39}(?:(?<=:)\\d{1,3}(?:\\.\\d{1,3}){3}|${HEX}|::))(?![\\w]|:[\\w:]|\\.\\d)`
 /** IPv4 dotted, or dashed as in host names (`ip-10-0-1-2`), not part of a longer dotted/dashed number (versions, OIDs). */
 const IPV4 = '(?<![\\w.]|\\d-)(\\d{1,3}([.-])\\d{1,3}\\3\\d{1,3}\\3\\d{1,3})(?![\\w]|[.-]\\d)'
 /** Six pairs with colons or dashes, not inside a longer run of pairs (fingerprints). Squashed MACs (`0a6054e452a5`) are not matched: too many hex ids look like them. */
