@@ -18,6 +18,7 @@ import { seededService } from './fixtures.mjs'
 import { linesBench } from './lines.mjs'
 import { cleanupSync, GiB, machine, mibText, rssMiB, row, sleep, table } from './lib.mjs'
 import { packBench } from './pack.mjs'
+import { redactBench } from './redact.mjs'
 import { responsiveBench } from './responsive.mjs'
 import { startupBench } from './startup.mjs'
 
@@ -30,6 +31,7 @@ const BENCHMARKS = {
   lines: { about: 'service CPU seconds per 10,000 output lines, 20,000- and 200,000-line runs', run: linesBench },
   responsive: { about: 'GET /must-gather/:id p99 while a 300 MiB execution is packing', run: responsiveBench },
   startup: { about: 'time to ready with 10,000 records vs a minimal Fastify app', run: startupBench },
+  redact: { about: 'redacting a 300 MiB / 20,000-file tree (default rules) vs tar -czf, peak RSS growth', run: redactBench },
   core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench }
 }
 

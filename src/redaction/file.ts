@@ -2,8 +2,8 @@
 // again, tar (plain or gzipped, as images write `must-gather.tar.gz`
 // themselves) member by member and packed again in the same format. Big
 // files stream through bounded chunks; nothing holds a whole file.
-import { createReadStream, createWriteStream } from 'node:fs'
-import { chmod, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, statSync, writeSync } from 'node:fs'
+import { chmod, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -32,7 +32,7 @@ export type FileOutcome =
   | { path: string, result: 'binary', action: 'omitted' | 'kept' }
 
 /** Files up to this size are read whole (fewer system calls); bigger ones stream. */
-const SMALL_FILE = 4 * 1024 * 1024
+const SMALL_FILE = 1024 * 1024
 const SNIFF_BYTES = 8192
 
 /** Redacts the regular file `abs` in place (`rel` names it in outcomes); removes it when a rule omits it. */
@@ -42,18 +42,27 @@ export async function redactFile (abs: string, rel: string, ctx: FileContext): P
     await rm(abs, { force: true })
     return [{ path: rel, result: 'omitted', reason: `Kubernetes ${kube.kind}${kube.apiVersion !== undefined ? ` ${kube.apiVersion}` : ''}${kube.namespaces.length > 0 ? ` in ${kube.namespaces.join(', ')}` : ''}` }]
   }
-  const { size, mode } = await stat(abs)
-  const head = await readHead(abs)
+  // Synchronous calls on purpose: this runs on a worker thread, where blocking costs
+  // nothing, and each async call would be a round trip to libuv's pool of 4 threads,
+  // shared with every worker and the main thread (measured: half the system time).
+  const { size, mode } = statSync(abs)
+  if (size <= SMALL_FILE) {
+    // A small file is read once, whole, into this thread's buffer (see reusable()).
+    const input = readWhole(abs, size)
+    const head = input.subarray(0, SNIFF_BYTES)
+    if (head[0] === 0x1f && head[1] === 0x8b) return await redactGzip(abs, rel, mode, ctx)
+    if (isTar(head)) return await redactTarFile(abs, rel, mode, false, undefined, ctx)
+    if (head.includes(0)) return await binary(abs, rel, ctx)
+    const text = input.toString('latin1')
+    const output = await redactText(text, ctx.redactor, 'contents')
+    if (output === text) return [{ path: rel, result: 'unchanged', bytes: size }]
+    writeWhole(abs, output)
+    return [{ path: rel, result: 'changed', bytes: size }]
+  }
+  const head = readHead(abs)
   if (head[0] === 0x1f && head[1] === 0x8b) return await redactGzip(abs, rel, mode, ctx)
   if (isTar(head)) return await redactTarFile(abs, rel, mode, false, undefined, ctx)
   if (head.includes(0)) return await binary(abs, rel, ctx)
-  if (size <= SMALL_FILE) {
-    const text = (await readFile(abs)).toString('latin1')
-    const output = await redactText(text, ctx.redactor, 'contents')
-    if (output === text) return [{ path: rel, result: 'unchanged', bytes: size }]
-    await writeFile(abs, output, 'latin1')
-    return [{ path: rel, result: 'changed', bytes: size }]
-  }
   const tmp = siblingTemp(abs)
   await pipeline(redactStream(createReadStream(abs, { highWaterMark: CHUNK_BYTES }), ctx.redactor), createWriteStream(tmp))
   await replaceWith(abs, tmp, mode)
@@ -150,14 +159,49 @@ async function binary (abs: string, rel: string, ctx: FileContext): Promise<File
   return [{ path: rel, result: 'binary', action: ctx.binaryFiles === 'omit' ? 'omitted' : 'kept' }]
 }
 
-async function readHead (abs: string): Promise<Buffer> {
-  const handle = await open(abs, 'r')
+/**
+ * One read and one write buffer per thread, reused for every small file:
+ * a fresh buffer per file leaves glibc's per-thread arenas fragmented, and
+ * the process's RSS grew by 150 MiB on the 20,000-file benchmark tree. Each
+ * is used synchronously only (filled, then copied out or written at once).
+ */
+const buffers = { read: Buffer.allocUnsafe(0), write: Buffer.allocUnsafe(0) }
+function reusable (which: 'read' | 'write', size: number): Buffer {
+  if (buffers[which].length < size) buffers[which] = Buffer.allocUnsafe(Math.max(size, 64 * 1024) * (which === 'write' ? 2 : 1))
+  return buffers[which]
+}
+
+function readWhole (abs: string, size: number): Buffer {
+  const buffer = reusable('read', size + 1)
+  const fd = openSync(abs, 'r')
+  try {
+    let length = 0
+    // size + 1: a file that grew since stat is read as far as the buffer goes (and then sniffed as it is)
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, length)
+    return buffer.subarray(0, length)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function writeWhole (abs: string, text: string): void {
+  const buffer = reusable('write', text.length)
+  const length = buffer.write(text, 'latin1')
+  const fd = openSync(abs, 'w')
+  try {
+    for (let done = 0; done < length;) done += writeSync(fd, buffer, done, length - done)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readHead (abs: string): Buffer {
+  const fd = openSync(abs, 'r')
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES)
-    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0)
-    return buffer.subarray(0, bytesRead)
+    return buffer.subarray(0, readSync(fd, buffer, 0, SNIFF_BYTES, 0))
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
 

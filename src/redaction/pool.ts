@@ -9,16 +9,23 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker.js'
 
 export interface BatchResult { outcomes: FileOutcome[], counts: Array<[string, number]> }
 
-const PER_WORKER = 2
+const PER_WORKER = 1
+/**
+ * A worker's live data is a few chunks and its caches (tens of MiB at most);
+ * left to itself V8 lets the young generation and heap grow far past that
+ * before collecting. Smaller limits keep the peak RSS of a run low.
+ */
+const LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 }
+
 const FROM_SOURCE = import.meta.url.endsWith('.ts')
 
 /** Compiled: worker.js next to this file. From source (tests run through tsx), worker.ts with tsx's hooks, which workers do not inherit. */
 function startWorker (init: WorkerInit): Worker {
-  if (!FROM_SOURCE) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init })
+  if (!FROM_SOURCE) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init, resourceLimits: LIMITS })
   const tsx = import.meta.resolve('tsx/esm/api')
   const entry = new URL('./worker.ts', import.meta.url).href
   const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(code, { eval: true, workerData: init })
+  return new Worker(code, { eval: true, workerData: init, resourceLimits: LIMITS })
 }
 
 export class WorkerPool {

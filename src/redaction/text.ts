@@ -13,7 +13,7 @@ export interface Redactor {
   memo: Map<number, Map<string, { output: string, countKey: string | undefined }>>
 }
 
-const MEMO_LIMIT = 200_000
+const MEMO_LIMIT = 50_000
 
 /** Chunks handed to the rules are about this long: bounded memory, few regex calls. */
 export const CHUNK_BYTES = 1024 * 1024
@@ -29,6 +29,9 @@ export async function redactText (text: string, redactor: Redactor, where: 'path
   let current = text
   for (const rule of redactor.rules) {
     if (where === 'path' ? !rule.onPath : !rule.onContents) continue
+    // Most names and many chunks match nothing: find that out without allocating.
+    rule.regex.lastIndex = 0
+    if (!rule.regex.test(current)) continue
     // A match's replacement depends on its text only, and a mapping never changes:
     // remember each distinct match (log lines repeat the same few addresses).
     let memo = redactor.memo.get(rule.index)
