@@ -50,8 +50,7 @@ export async function redactFile (abs: string, rel: string, ctx: FileContext): P
     // A small file is read once, whole, into this thread's buffer (see reusable()).
     const input = readWhole(abs, size)
     const head = input.subarray(0, SNIFF_BYTES)
-    if (head[0] === 0x1f && head[1] === 0x8b) return await redactGzip(abs, rel, mode, ctx)
-    if (isTar(head)) return await redactTarFile(abs, rel, mode, false, undefined, ctx)
+    if ((head[0] === 0x1f && head[1] === 0x8b) || isTar(head)) return await redactArchive(abs, rel, mode, head, ctx)
     if (head.includes(0)) return await binary(abs, rel, ctx)
     const text = input.toString('latin1')
     const output = await redactText(text, ctx.redactor, 'contents')
@@ -60,13 +59,33 @@ export async function redactFile (abs: string, rel: string, ctx: FileContext): P
     return [{ path: rel, result: 'changed', bytes: size }]
   }
   const head = readHead(abs)
-  if (head[0] === 0x1f && head[1] === 0x8b) return await redactGzip(abs, rel, mode, ctx)
-  if (isTar(head)) return await redactTarFile(abs, rel, mode, false, undefined, ctx)
+  if ((head[0] === 0x1f && head[1] === 0x8b) || isTar(head)) return await redactArchive(abs, rel, mode, head, ctx)
   if (head.includes(0)) return await binary(abs, rel, ctx)
-  const tmp = siblingTemp(abs)
-  await pipeline(redactStream(createReadStream(abs, { highWaterMark: CHUNK_BYTES }), ctx.redactor), createWriteStream(tmp))
-  await replaceWith(abs, tmp, mode)
+  await rewrite(abs, mode, async (tmp) => { await pipeline(redactStream(createReadStream(abs, { highWaterMark: CHUNK_BYTES }), ctx.redactor), createWriteStream(tmp)) })
   return [{ path: rel, result: 'changed', bytes: size }]
+}
+
+/**
+ * A gzip or tar file. One that cannot be read to its end (truncated, corrupt:
+ * it happens to logs rotated while gathered) cannot be redacted either, and
+ * is omitted whatever binaryFiles says: keeping it would keep what it holds.
+ */
+async function redactArchive (abs: string, rel: string, mode: number, head: Buffer, ctx: FileContext): Promise<FileOutcome[]> {
+  try {
+    return head[0] === 0x1f && head[1] === 0x8b
+      ? await redactGzip(abs, rel, mode, ctx)
+      : await redactTarFile(abs, rel, mode, false, undefined, ctx)
+  } catch (error) {
+    if (!isDataError(error)) throw error
+    await rm(abs, { force: true })
+    return [{ path: rel, result: 'omitted', reason: `unreadable ${head[0] === 0x1f ? 'gzip' : 'tar'} data, cannot be redacted` }]
+  }
+}
+
+function isDataError (error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code ?? ''
+  // zlib's Z_DATA_ERROR / Z_BUF_ERROR (truncated), and tar-stream's parse errors (no code)
+  return code.startsWith('Z_') || (code === '' && /tar|header|unexpected end/i.test((error as Error).message))
 }
 
 async function redactGzip (abs: string, rel: string, mode: number, ctx: FileContext): Promise<FileOutcome[]> {
@@ -82,9 +101,7 @@ async function redactGzip (abs: string, rel: string, mode: number, ctx: FileCont
     await inflated.return(undefined)
     return await binary(abs, rel, ctx)
   }
-  const tmp = siblingTemp(abs)
-  await pipeline(redactStream(rest(), ctx.redactor), createGzip(), createWriteStream(tmp))
-  await replaceWith(abs, tmp, mode)
+  await rewrite(abs, mode, async (tmp) => { await pipeline(redactStream(rest(), ctx.redactor), createGzip(), createWriteStream(tmp)) })
   return [{ path: rel, result: 'changed', bytes: (await stat(abs)).size }]
 }
 
@@ -212,6 +229,18 @@ function isTar (head: Buffer): boolean {
 
 function siblingTemp (abs: string): string {
   return join(dirname(abs), `.${basename(abs)}.redacting-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+}
+
+/** Writes the redacted copy beside the original, then moves it over the original; never leaves a half-written copy in the tree. */
+async function rewrite (abs: string, mode: number, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = siblingTemp(abs)
+  try {
+    await write(tmp)
+  } catch (error) {
+    await rm(tmp, { force: true })
+    throw error
+  }
+  await replaceWith(abs, tmp, mode)
 }
 
 /** Moves the redacted copy over the original, keeping the original's permissions. */

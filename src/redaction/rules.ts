@@ -97,7 +97,8 @@ function compileRule (rule: ObfuscateRule, clusterDomains: string[]): Matcher | 
       }
     case 'Domain': {
       const names = [...new Set([...rule.domainNames, ...(rule.clusterDomains ? clusterDomains : [])])]
-      if (names.length === 0) return undefined
+      // No domain known (none configured, none gathered): the rule stays, so that its count (0) is reported.
+      if (names.length === 0) return { regex: /(?!)/g, replace: (match) => match }
       // Longest first: the leftmost match is then the longest listed suffix of a host name.
       const alternatives = names.sort((a, b) => b.length - a.length).map(escapeRegex).join('|')
       return {

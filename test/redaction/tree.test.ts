@@ -161,3 +161,14 @@ test('one mapping across worker threads: every address has one replacement, no t
   assert.equal(report.counts.IP, 900 * 2 * 300)
   assert.ok(statSync(join(dir, 'f')).isDirectory())
 })
+
+test('a truncated .gz cannot be redacted: it is omitted (never kept), the rest goes on, and no temporary file is left', async (t) => {
+  const dir = tempTree(t)
+  const whole = gzipSync('x 10.0.0.1\n'.repeat(100_000))
+  write(dir, 'logs/rotated.log.gz', whole.subarray(0, whole.length >> 1))
+  write(dir, 'logs/ok.log', 'y 10.0.0.2\n')
+  const report = await redactTree(dir, defaultRedactionPlan(), { binaryFiles: 'keep' })
+  assert.deepEqual(report.omitted, [{ path: 'logs/rotated.log.gz', reason: 'unreadable gzip data, cannot be redacted' }])
+  assert.deepEqual(readdirSync(join(dir, 'logs')), ['ok.log'])
+  assert.match(readFileSync(join(dir, 'logs/ok.log'), 'utf8'), /^y 192\.0\.2\.\d+\n$/)
+})
