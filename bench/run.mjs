@@ -20,6 +20,7 @@ import { seededService } from './fixtures.mjs'
 import { linesBench } from './lines.mjs'
 import { cleanupSync, GiB, machine, mibText, rssMiB, row, sleep, table } from './lib.mjs'
 import { packBench } from './pack.mjs'
+import { redactBench } from './redact.mjs'
 import { responsiveBench } from './responsive.mjs'
 import { startupBench } from './startup.mjs'
 import { summaryBench } from './summary.mjs'
@@ -35,6 +36,7 @@ const BENCHMARKS = {
   responsive: { about: 'GET /must-gather/:id p99 while a 300 MiB execution is packing', run: responsiveBench },
   startup: { about: 'time to ready with 10,000 records vs a minimal Fastify app', run: startupBench },
   summary: { about: 'cluster summary of a 300 MiB / 20,000-file tree vs tar -czf; one 32 MiB pods.yaml', run: summaryBench },
+  redact: { about: 'redacting a 300 MiB / 20,000-file tree (default rules) vs tar -czf, peak RSS growth', run: redactBench },
   core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench },
   console: { about: 'web console in headless Chromium: executions visible (1,000 records), first-load bytes, idle-tab CPU', run: consoleBench }
 }
