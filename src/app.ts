@@ -35,6 +35,7 @@ import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
 import { archiveFilesRoutes } from './routes/archive-files.js'
 import { insightRoutes } from './routes/insight.js'
+import { redactionReportRoutes } from './routes/redaction-report.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
@@ -136,7 +137,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
   await installSecurityHeaders(app, { https: config.tls !== undefined })
   await installCors(app, config.corsAllowedOrigins)
   const reviewer = config.authMode === 'kubernetes' ? await connectToCluster(config.useKubeconfig, env) : undefined
-  installAuth(app, reviewer && new TokenAuthorizer({
+  const authorizer = reviewer && new TokenAuthorizer({
     reviewer,
     accessRule: config.accessRule,
     checkAdmin: config.visibility === 'own',
@@ -145,7 +146,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     timeoutMs: config.authTimeoutMs,
     failuresPerMinute: config.authFailureLimit,
     logger: app.log
-  }), { forwardedTokenHeader: config.forwardedTokenHeader })
+  })
+  installAuth(app, authorizer, { forwardedTokenHeader: config.forwardedTokenHeader })
 
   const credentials = runCredentials(config, reviewer?.endpoint)
   const store = givenStore ?? new SqliteGatheringStore(config.dbPath)
@@ -188,6 +190,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     cancelGraceMs: config.cancelGraceMs,
     outputTailLimit: config.execOutputLimit,
     keepGatheredFiles: config.keepGatheredFiles,
+    redaction: { plan: config.redactionPlan, binaryFiles: config.redactionBinaryFiles },
     now,
     ...(config.cleanupMaxAgeMs !== undefined && { cleanupMaxAgeMs: config.cleanupMaxAgeMs })
   })
@@ -250,6 +253,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
       allowRunNamespace: config.allowedFields.runNamespace
     },
     serverRefusal: (server) => credentials.serverRefusal(server),
+    redactionMode: config.redactionMode,
     now: isoNow
   })
   await app.register(mustGatherRoutes, {
@@ -272,6 +276,14 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
   })
   await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
   await app.register(insightRoutes, { store, visibility: config.visibility, insight: runner.insight })
+  await app.register(redactionReportRoutes, {
+    store,
+    paths,
+    visibility: config.visibility,
+    served: config.redactionReportServed,
+    // Without authentication every caller is trusted; otherwise the report's own access review.
+    mayRead: async (request) => authorizer === undefined || (request.caller.identity !== undefined && await authorizer.allows(request.caller.identity, config.redactionReportRule))
+  })
   // The web console: its page at / and its client routes, its files under /assets/ (no token needed for those).
   await app.register(consolePlugin)
   return app

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache'
 
 import type { AccessRule } from '../config/security.js'
 import type { Logger } from '../logger.js'
-import type { AccessReviewer, AuthDecision, Caller } from './types.js'
+import type { AccessReviewer, AuthDecision, Caller, Identity } from './types.js'
 
 export interface AuthorizerOptions {
   reviewer: AccessReviewer
@@ -79,6 +79,19 @@ export class TokenAuthorizer {
     return decision
   }
 
+  /**
+   * Whether an authenticated caller may also do what `rule` says (a further
+   * SubjectAccessReview, not cached: for rare, sensitive reads). False when
+   * the API server cannot tell within the timeout.
+   */
+  async allows (identity: Identity, rule: AccessRule): Promise<boolean> {
+    try {
+      return (await this.#o.reviewer.mayAccess(identity, rule, AbortSignal.timeout(this.#o.timeoutMs))).allowed
+    } catch {
+      return false
+    }
+  }
+
   async #review (token: string, key: string): Promise<AuthDecision> {
     const signal = AbortSignal.timeout(this.#o.timeoutMs)
     try {
@@ -91,7 +104,7 @@ export class TokenAuthorizer {
       if (!access.allowed) {
         return { outcome: 'forbidden', username: identity.username, reason: `user "${identity.username}" may not run must-gather (${describeRule(this.#o.accessRule)} is required)` }
       }
-      const caller = { username: identity.username, isAdmin: admin?.allowed ?? false, key }
+      const caller = { username: identity.username, isAdmin: admin?.allowed ?? false, key, identity }
       this.#cache?.set(key, caller)
       return { outcome: 'allowed', caller: { ...caller, token } }
     } catch (error) {

@@ -21,6 +21,8 @@ export interface Caller {
   token: string | undefined
   /** sha256 of the token (or the client address when AUTH_MODE=none): a key for rate limits. */
   key: string
+  /** Who the cluster says the caller is (for further access reviews); undefined when AUTH_MODE=none. */
+  identity?: Identity
 }
 
 export type AuthDecision =

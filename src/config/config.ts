@@ -1,13 +1,14 @@
 import { imageReferenceError } from '../gatherings/references.js'
 import { formatGoDuration } from './go-duration.js'
 import { type ConnectionConfig, loadConnectionConfig } from './connections.js'
+import { loadRedactionSettings, type RedactionConfig } from './redaction.js'
 import { boolean, bytes, ConfigError, duration, type Env, integer, reader } from './parse.js'
 import { loadSecurityConfig, type SecurityConfig } from './security.js'
 
 export { ConfigError } from './parse.js'
 
 /** Everything the service can be configured with; each field says its variable and default. */
-export interface Config extends SecurityConfig, ConnectionConfig {
+export interface Config extends SecurityConfig, ConnectionConfig, RedactionConfig {
   /** `PORT`: TCP port to listen on (default: 8080). */
   port: number
   /** `HOST`: address to bind (default: 0.0.0.0; 127.0.0.1 when AUTH_MODE=none). */
@@ -98,6 +99,7 @@ export function loadConfig (env: Env): Config {
   return {
     ...security,
     ...connections,
+    ...loadRedactionSettings(read),
     port,
     // Trusting every caller is only safe on loopback, unless the operator says otherwise.
     host: read('HOST') ?? (security.authMode === 'none' ? '127.0.0.1' : '0.0.0.0'),

@@ -16,6 +16,8 @@ export interface GatheringCreatorOptions {
   imagePolicy: ImagePolicy
   /** What a caller may ask of oc when it runs as the service (OC_CREDENTIALS=service). */
   argumentPolicy?: ArgumentPolicy
+  /** REDACTION: whether a request may, or must, have its archive redacted (default: optional). */
+  redactionMode?: 'off' | 'optional' | 'required'
   /** Why this API server may not be named in a request (credentials policy), or undefined. */
   serverRefusal: (server: string) => string | undefined
   now: () => string
@@ -38,8 +40,23 @@ export interface Caller {
 export class GatheringCreator {
   constructor (private readonly o: GatheringCreatorOptions) {}
 
+  /** Whether to redact, as REDACTION allows: off refuses a request that asks, required refuses one that declines. */
+  #redaction (request: GatheringRequest, asked: boolean): boolean {
+    switch (this.o.redactionMode ?? 'optional') {
+      case 'off':
+        if (asked) throw new RequestNotAllowedError('redact', (name) => `${name} is not available: redaction is off on this service (REDACTION=off)`)
+        return false
+      case 'required':
+        if (request.redact === false) throw new RequestNotAllowedError('redact', (name) => `${name} cannot be false: this service redacts every archive (REDACTION=required)`)
+        return true
+      default:
+        return asked
+    }
+  }
+
   async create (request: GatheringRequest, caller: Caller): Promise<Gathering> {
     const { customName, options } = validateRequest(request, this.o.defaults)
+    options.redact = this.#redaction(request, options.redact === true)
     checkImagePolicy(options, this.o.imagePolicy)
     if (this.o.argumentPolicy !== undefined) checkArgumentPolicy(options, this.o.argumentPolicy)
     const refusal = this.o.serverRefusal(options.server)

@@ -7,6 +7,7 @@ import { type ArchiveFile, hashFile, hasAnyFile } from './archive.js'
 import { indexPathOf } from '../archive/index-file.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
+import { redactGathered, type RedactionSettings } from './redaction-step.js'
 import { removeTree } from './fs-tools.js'
 import { readFileTail } from './output-log.js'
 import { archiveFileName, type GatheringPaths } from './paths.js'
@@ -30,6 +31,8 @@ export interface HousekeepingOptions {
   background: BackgroundTasks
   /** Indexes and summarizes archives made before this release (in the background, after start-up). */
   insight: ArchiveInsight
+  /** Leftovers of an execution that asked for redaction are redacted before they are packed. */
+  redaction: RedactionSettings
   now: () => string
 }
 
@@ -107,6 +110,15 @@ export class Housekeeping {
   async #packLeftoversOnce (id: number): Promise<void> {
     const destination = this.#o.paths.destination(id)
     if (await hasAnyFile(destination)) {
+      let redactionCounts: Record<string, number> | undefined
+      if ((await this.#o.store.get(id))?.options.redact === true) {
+        const redaction = await redactGathered(id, this.#o.paths, this.#o.redaction, this.#o.signal)
+        if (!redaction.redacted) {
+          this.#o.logger.warn({ id }, 'Redacting the files an interrupted gathering had gathered failed; they were removed.')
+          return
+        }
+        redactionCounts = redaction.counts
+      }
       const archive = await packDestination(this.#o.paths, id, this.#o.signal)
       const g = await this.#o.store.get(id)
       if (g === undefined) return // deleted meanwhile
@@ -119,7 +131,8 @@ export class Housekeeping {
         archiveSize: archive.size,
         archiveSha256: archive.sha256,
         outputTail: await this.#o.store.outputTail(id, this.#o.outputTailLimit),
-        outputSize: g.outputSize
+        outputSize: g.outputSize,
+        ...(redactionCounts !== undefined && { redactionCounts })
       }, g.finishedAt ?? this.#o.now())
       this.#o.logger.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
     }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
  *   <dataDir>/<id>/archive.tar.gz.partial       while it is being written
  *   <dataDir>/<id>/archive.tar.gz.idx           its index (src/archive), and .idx.nested/
  *   <dataDir>/<id>/summary.json                 the cluster summary (src/insight)
+ *   <dataDir>/<id>/redaction-report.json        original → replacement, when redacted (never in the archive)
  */
 export class GatheringPaths {
   readonly root: string
@@ -38,6 +39,10 @@ export class GatheringPaths {
 
   archive (id: number): string {
     return join(this.dir(id), 'archive.tar.gz')
+  }
+
+  redactionReport (id: number): string {
+    return join(this.dir(id), 'redaction-report.json')
   }
 
   summary (id: number): string {

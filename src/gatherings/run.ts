@@ -5,6 +5,7 @@ import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
+import { redactGathered, type RedactionSettings } from './redaction-step.js'
 import { coerceError } from './errors.js'
 import { recordFinalState } from './final-state.js'
 import { buildOcArgs } from './oc-args.js'
@@ -17,7 +18,7 @@ import { PRIVATE_DIRECTORY } from './file-modes.js'
 import { PhaseTracker } from './phase.js'
 import { processStartTicks } from './process-group.js'
 import { failure } from './result.js'
-import { CREDENTIALS_LOST, describeRunFailure, SHUTDOWN_CANCELLED } from './run-failure.js'
+import { CREDENTIALS_LOST, describeRunFailure, joinFailures, SHUTDOWN_CANCELLED } from './run-failure.js'
 import { runTimeoutMs } from './run-timeout.js'
 import type { PreparedCredentials, RunCredentials } from './run-credentials.js'
 import type { StorageQuota } from './storage-quota.js'
@@ -43,6 +44,8 @@ export interface RunContext {
   background: BackgroundTasks
   /** Indexes and summarizes each new archive. */
   insight: ArchiveInsight
+  /** How gathered files are redacted, for executions that ask (or when REDACTION=required). */
+  redaction: RedactionSettings
   /** Aborts every run: the service is shutting down. */
   shutdown: AbortSignal
   metrics?: GatheringMetrics
@@ -131,7 +134,17 @@ export class GatheringRun {
       if (this.#removed) return
       this.phase.enter('packing')
       const runError = describeRunFailure(outcome, { ocPath: o.ocPath, timeout: gathering.options.timeout, timeoutGraceMs: o.timeoutGraceMs })
-      result = await collectArchive(gathering, runError, signal, o)
+      let redactionCounts: Record<string, number> | null = null
+      if (gathering.options.redact === true) {
+        // Before packing: the raw files are never packed, so no raw archive ever exists.
+        const redaction = await redactGathered(id, o.paths, o.redaction, signal)
+        if (!redaction.redacted) {
+          result = failure(joinFailures(runError, redaction.failure))
+          return
+        }
+        redactionCounts = redaction.counts
+      }
+      result = { ...await collectArchive(gathering, runError, signal, o), redactionCounts }
     } catch (error) {
       result = failure(`gathering failed: ${coerceError(error).message}`)
     } finally {

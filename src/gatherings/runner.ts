@@ -12,6 +12,7 @@ import { Housekeeping } from './housekeeping.js'
 import type { GatheringPaths } from './paths.js'
 import type { Phase } from './phase.js'
 import { GatheringRun, type RunContext } from './run.js'
+import type { RedactionSettings } from './redaction-step.js'
 import { RunQueue } from './run-queue.js'
 import type { RunCredentials } from './run-credentials.js'
 import type { StorageQuota } from './storage-quota.js'
@@ -45,6 +46,8 @@ export interface RunnerOptions {
   metrics?: GatheringMetrics
   /** Keeps archives within MAX_STORAGE after each new one. */
   quota?: StorageQuota
+  /** How gathered files are redacted (the default rules unless REDACTION_CONFIG names others). */
+  redaction: RedactionSettings
   now?: () => Date
 }
 
@@ -100,6 +103,7 @@ export class GatheringRunner {
       signal: this.#shutdown.signal,
       background: this.#background,
       insight,
+      redaction: options.redaction,
       now
     })
   }

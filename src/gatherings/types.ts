@@ -38,6 +38,8 @@ export interface GatheringRequest {
   server?: string | null
   /** A string is one argument; a list, several. */
   command?: string | string[] | null
+  /** Redact the archive (REDACTION=optional); REDACTION=required redacts every archive. */
+  redact?: boolean | null
 }
 
 /** The validated `oc adm must-gather` options of one gathering. Empty string / empty list = not given. */
@@ -59,6 +61,8 @@ export interface GatheringOptions {
   server: string
   /** Arguments after `--`; a request's string command is one argument. */
   command: string[]
+  /** Redact the gathered files before packing (not an oc option). Absent in records from before redaction. */
+  redact?: boolean
 }
 
 export interface Gathering {
@@ -85,6 +89,8 @@ export interface Gathering {
   expiredReason: string
   /** Goes up with every change to the record: what a client saw is current while it is the same. */
   revision: number
+  /** Replacements per redaction rule when the archive was redacted; null when it was not. */
+  redactionCounts: Record<string, number> | null
 }
 
 /** A gathering as a list shows it: with the end of its output tail. */
@@ -101,4 +107,6 @@ export interface GatheringResult {
   archiveSha256: string
   outputTail: string
   outputSize: number
+  /** Replacements per redaction rule, when the gathered files were redacted. */
+  redactionCounts?: Record<string, number> | null
 }

@@ -63,7 +63,7 @@ export function validateRequest (request: GatheringRequest | undefined | null, d
     }
     return splitCommas ? items.map((i) => i.trim()).filter((i) => i !== '') : items.filter((i) => i !== '')
   }
-  const bool = (field: 'allImages' | 'hostNetwork' | 'keep'): boolean => r[field] === true
+  const bool = (field: 'allImages' | 'hostNetwork' | 'keep' | 'redact'): boolean => r[field] === true
 
   const customName = str('customName')
   const images = list('image', true)
@@ -148,7 +148,8 @@ export function validateRequest (request: GatheringRequest | undefined | null, d
       volumePercentage,
       keep: bool('keep'),
       server,
-      command
+      command,
+      redact: bool('redact')
     }
   }
 }

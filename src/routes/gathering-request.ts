@@ -19,7 +19,8 @@ const WIRE_NAMES = {
   volumePercentage: 'volume-percentage',
   keep: 'keep',
   server: 'server',
-  command: 'command'
+  command: 'command',
+  redact: 'redact'
 } as const satisfies { [K in keyof Required<GatheringRequest>]: keyof CreateGatheringBody }
 
 /** A POST /must-gather body (shape-checked by its schema) as the domain's request. */

@@ -35,7 +35,8 @@ export const CreateGatheringBodySchema = Type.Object({
   'volume-percentage': optional(Type.Integer({ description: 'Max % of the pod volume the gather may fill (1-100)' })),
   keep: optional(Type.Boolean({ description: 'Keep the temporary namespace and pods' })),
   server: optional(text(2048, 'Kubernetes API server URL')),
-  command: optional(textOrList('Gather command run in the pod: a string (one argument, interpreted by bash in the pod) or an array of arguments'))
+  command: optional(textOrList('Gather command run in the pod: a string (one argument, interpreted by bash in the pod) or an array of arguments')),
+  redact: optional(Type.Boolean({ description: 'Redact IP and MAC addresses, domains and configured patterns before packing (REDACTION=optional); with REDACTION=required every archive is redacted' }))
 }, {
   additionalProperties: false,
   examples: [
@@ -98,6 +99,8 @@ export const GatheringResponseSchema = Type.Object({
   'started-at': Type.Union([timestamp, Type.Null()]),
   'finished-at': Type.Union([timestamp, Type.Null()]),
   'created-by': Type.String({ description: 'Username of the caller who created it (empty when AUTH_MODE=none)' }),
+  redacted: Type.Boolean({ description: 'The archive was redacted before packing: the raw files were never packed' }),
+  'redaction-counts': Type.Union([Type.Record(Type.Integer()), Type.Null()], { description: 'Replacements per redaction rule (and omitted-files) when redacted; null otherwise' }),
   expired: Type.Boolean({ description: 'The archive is gone: deleted to stay within MAX_STORAGE or keep MIN_FREE_SPACE, or its file was found missing at start-up. The record stays; GET /must-gather/{id}/data says which' }),
   phase: Type.Union(PHASES.map((p) => Type.Literal(p)), {
     description: 'Read off oc\'s output: queued → starting → namespace-created → pod-created → gathering → downloading → cleaning-up → packing → done (or failed)'
@@ -138,6 +141,8 @@ export const GatheringResponseSchema = Type.Object({
     'started-at': '2021-06-30T13:19:17.601Z',
     'finished-at': '2021-06-30T13:23:05.415Z',
     'created-by': 'kube:admin',
+    redacted: false,
+    'redaction-counts': null,
     expired: false,
     phase: 'done',
     progress: { 'elapsed-seconds': 228, 'timeout-seconds': 1800, 'output-bytes': 48213 }

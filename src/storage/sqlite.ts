@@ -32,10 +32,11 @@ interface Row {
   expired_at: string | null
   expired_reason: string
   revision: number
+  redaction: string
 }
 
 const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason, revision`
+  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason, revision, redaction`
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
@@ -177,6 +178,7 @@ export class SqliteGatheringStore implements GatheringStore {
            archive_size = @archiveSize, archive_sha256 = @archiveSha256,
            output_brief = substr(@outputTail, -${BRIEF_CHARS}), output_size = @outputSize,
            finished_at = @at, updated_at = @at, pid = NULL, pid_start = NULL, revision = revision + 1,
+           redaction = CASE WHEN @redaction IS NULL THEN redaction ELSE @redaction END,
            -- A new archive (leftovers packed after the old one vanished) ends an earlier expiry.
            expired_at = CASE WHEN @archiveName != '' THEN NULL ELSE expired_at END,
            expired_reason = CASE WHEN @archiveName != '' THEN '' ELSE expired_reason END
@@ -189,6 +191,8 @@ export class SqliteGatheringStore implements GatheringStore {
         archiveSha256: result.archiveSha256,
         outputTail: result.outputTail,
         outputSize: result.outputSize,
+        // Undefined keeps what the record has (housekeeping re-writing a finished record).
+        redaction: result.redactionCounts === undefined ? null : result.redactionCounts === null ? '' : JSON.stringify({ counts: result.redactionCounts }),
         at,
         id
       })
@@ -297,6 +301,7 @@ function toGathering (row: Row): Gathering {
     createdBy: row.created_by,
     expiredAt: row.expired_at,
     expiredReason: row.expired_reason,
-    revision: row.revision
+    revision: row.revision,
+    redactionCounts: row.redaction === '' ? null : (JSON.parse(row.redaction) as { counts: Record<string, number> }).counts
   }
 }

@@ -11,6 +11,7 @@ import { AmbientCredentials } from '../../src/gatherings/run-credentials.js'
 import { GatheringRunner } from '../../src/gatherings/runner.js'
 import { StorageQuota } from '../../src/gatherings/storage-quota.js'
 import { validateRequest } from '../../src/gatherings/validate-request.js'
+import { defaultRedactionPlan } from '../../src/redaction/index.js'
 import { SqliteGatheringStore } from '../../src/storage/sqlite.js'
 import { RecordingLogger } from '../helpers/quiet-logger.js'
 
@@ -50,7 +51,8 @@ function setUp (limits: { maxConcurrent: number, maxQueued: number }, minFreeByt
     timeoutGraceMs: 1000,
     cancelGraceMs: 1000,
     outputTailLimit: 1024,
-    keepGatheredFiles: false
+    keepGatheredFiles: false,
+    redaction: { plan: defaultRedactionPlan(), binaryFiles: 'omit' }
   })
   // A real disk never has this much free: room can only be made by expiring archives.
   const quota = new StorageQuota({ store, paths, maxBytes: undefined, minFreeBytes, logger, now })

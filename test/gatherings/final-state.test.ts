@@ -10,6 +10,7 @@ import { AmbientCredentials } from '../../src/gatherings/run-credentials.js'
 import { GatheringRunner } from '../../src/gatherings/runner.js'
 import type { GatheringResult } from '../../src/gatherings/types.js'
 import { validateRequest } from '../../src/gatherings/validate-request.js'
+import { defaultRedactionPlan } from '../../src/redaction/index.js'
 import { SqliteGatheringStore } from '../../src/storage/sqlite.js'
 import { RecordingLogger } from '../helpers/quiet-logger.js'
 
@@ -90,7 +91,8 @@ describe('recordFinalState', () => {
       timeoutGraceMs: 1000,
       cancelGraceMs: 100,
       outputTailLimit: 1024,
-      keepGatheredFiles: false
+      keepGatheredFiles: false,
+      redaction: { plan: defaultRedactionPlan(), binaryFiles: 'omit' }
     })
     await runner.recover()
     const recovered = await again.get(id)

@@ -48,6 +48,8 @@ export function presentGathering (g: Gathering, live: LiveState): GatheringRespo
     'started-at': g.startedAt,
     'finished-at': g.finishedAt,
     'created-by': g.createdBy,
+    redacted: g.redactionCounts !== null,
+    'redaction-counts': g.redactionCounts,
     expired: g.expiredAt !== null,
     phase: phaseOf(g, live.phase),
     // Honest hints only: what is known, no invented percentage.

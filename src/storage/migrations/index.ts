@@ -5,6 +5,7 @@ import { expiredReason } from './004-expired-reason.js'
 import { updatedAtIndex } from './005-updated-at-index.js'
 import { outputTails } from './006-output-tails.js'
 import { storeChanges } from './007-store-changes.js'
+import { redaction } from './008-redaction.js'
 import type { Migration } from './types.js'
 
 /** Every step of the schema, in the order applied. */
@@ -15,7 +16,8 @@ export const MIGRATIONS: readonly Migration[] = [
   expiredReason,
   updatedAtIndex,
   outputTails,
-  storeChanges
+  storeChanges,
+  redaction
 ]
 
 export type { Migration } from './types.js'
