@@ -18,6 +18,7 @@ export interface TestPostgres {
   createDatabase (): Promise<{ url: string, drop: () => Promise<void> }>
   /** Stops the server (fast shutdown: sessions are ended, as a real restart does) and leaves it stopped. */
   stop (): Promise<void>
+  /** Starts it again on the same data (nothing when it runs). */
   start (): Promise<void>
 }
 
@@ -59,6 +60,7 @@ async function startServer (): Promise<TestPostgres & { shutdown: () => Promise<
   })
   await server.initialise()
   await server.start()
+  let running = true
   const admin = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`
   let next = 0
   return {
@@ -70,8 +72,17 @@ async function startServer (): Promise<TestPostgres & { shutdown: () => Promise<
         drop: async () => await adminQuery(`${admin}/postgres`, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       }
     },
-    stop: async () => await server.stop(),
-    start: async () => await server.start(),
+    async stop () {
+      if (!running) return
+      await server.stop()
+      running = false
+    },
+    async start () {
+      // Started twice, the package would forget the running server's process and never stop it.
+      if (running) return
+      await server.start()
+      running = true
+    },
     async shutdown () {
       await server.stop().catch(() => {})
       rmSync(dir, { recursive: true, force: true })
