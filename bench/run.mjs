@@ -20,6 +20,7 @@ import { cleanupSync, GiB, machine, mibText, rssMiB, row, sleep, table } from '.
 import { packBench } from './pack.mjs'
 import { responsiveBench } from './responsive.mjs'
 import { startupBench } from './startup.mjs'
+import { storeBench } from './store.mjs'
 
 /** @type {Record<string, { about: string, run: (ctx: import('./lib.mjs').Context) => Promise<import('./lib.mjs').Row[]> }>} */
 const BENCHMARKS = {
@@ -30,6 +31,7 @@ const BENCHMARKS = {
   lines: { about: 'service CPU seconds per 10,000 output lines, 20,000- and 200,000-line runs', run: linesBench },
   responsive: { about: 'GET /must-gather/:id p99 while a 300 MiB execution is packing', run: responsiveBench },
   startup: { about: 'time to ready with 10,000 records vs a minimal Fastify app', run: startupBench },
+  store: { about: 'GET /must-gather/:id and the 1,000-record list on PostgreSQL vs SQLite (issue 16)', run: storeBench },
   core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench }
 }
 
