@@ -34,8 +34,8 @@ async function newDatabase (): Promise<string> {
   return database.url
 }
 
-async function openStore (url: string, retryForMs?: number): Promise<PostgresGatheringStore> {
-  const store = await PostgresGatheringStore.open({ connectionString: url, poolSize: 2, retryForMs })
+async function openStore (url: string, retryForMs?: number, statementTimeoutMs?: number): Promise<PostgresGatheringStore> {
+  const store = await PostgresGatheringStore.open({ connectionString: url, poolSize: 2, retryForMs, statementTimeoutMs })
   cleanups.push(async () => await store.close())
   return store
 }
@@ -107,6 +107,21 @@ describe('PostgreSQL store when the database goes away', () => {
     assert.equal(await started, true)
     const after = await store.get(g.id)
     assert.deepEqual([after?.status, after?.startedAt, after?.revision], ['inprogress', at(2), 1], 'started once')
+  })
+
+  it('cancels a statement that runs past the statement timeout, and rejects the call (not a connection failure: no retry)', async () => {
+    const url = await newDatabase()
+    const store = await openStore(url, 30_000, 50)
+    const admin = await connect(url)
+    const g = await store.insert(gathering(1))
+    await admin.query('BEGIN')
+    await admin.query('SELECT 1 FROM gatherings WHERE id = $1 FOR UPDATE', [g.id])
+    try {
+      await assert.rejects(store.markStarted(g.id, at(2)), (error: Error & { code?: string }) => error.code === '57014' && /statement timeout/.test(error.message))
+    } finally {
+      await admin.query('ROLLBACK')
+    }
+    assert.equal((await store.get(g.id))?.status, 'new', 'nothing written')
   })
 
   it('fails an insert loudly when its outcome is unknown, rather than queue it twice', async () => {
