@@ -24,6 +24,7 @@ import { redactBench } from './redact.mjs'
 import { responsiveBench } from './responsive.mjs'
 import { startupBench } from './startup.mjs'
 import { summaryBench } from './summary.mjs'
+import { storeBench } from './store.mjs'
 
 /** @type {Record<string, { about: string, run: (ctx: import('./lib.mjs').Context) => Promise<import('./lib.mjs').Row[]> }>} */
 const BENCHMARKS = {
@@ -38,7 +39,8 @@ const BENCHMARKS = {
   summary: { about: 'cluster summary of a 300 MiB / 20,000-file tree vs tar -czf; one 32 MiB pods.yaml', run: summaryBench },
   redact: { about: 'redacting a 300 MiB / 20,000-file tree (default rules) vs tar -czf, peak RSS growth', run: redactBench },
   core: { about: 'issue-2 figures: POST → completed for 20,000 lines / 200 MB; RSS after 100 executions', run: coreBench },
-  console: { about: 'web console in headless Chromium: executions visible (1,000 records), first-load bytes, idle-tab CPU', run: consoleBench }
+  console: { about: 'web console in headless Chromium: executions visible (1,000 records), first-load bytes, idle-tab CPU', run: consoleBench },
+  store: { about: 'GET /must-gather/:id and the 1,000-record list on PostgreSQL vs SQLite (issue 16)', run: storeBench },
 }
 
 const args = process.argv.slice(2)

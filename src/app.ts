@@ -39,7 +39,7 @@ import { redactionReportRoutes } from './routes/redaction-report.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
-import { SqliteGatheringStore } from './storage/sqlite.js'
+import { openStore } from './storage/open-store.js'
 import type { GatheringStore } from './storage/types.js'
 
 export interface RouteEntry {
@@ -150,7 +150,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
   installAuth(app, authorizer, { forwardedTokenHeader: config.forwardedTokenHeader })
 
   const credentials = runCredentials(config, reviewer?.endpoint)
-  const store = givenStore ?? new SqliteGatheringStore(config.dbPath)
+  const store = givenStore ?? await openStore(config)
   const isoNow = (): string => now().toISOString()
   const paths = new GatheringPaths(config.dataDir)
   // Three quarters for whole answers, a quarter for list entries (about 1 kB each).

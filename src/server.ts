@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.js'
 import { buildApp } from './app.js'
+import { describeDatabase } from './storage/open-store.js'
 
 /** Process entry: configuration from the environment, listen, close gracefully on SIGTERM/SIGINT. */
 async function main (): Promise<void> {
@@ -48,8 +49,8 @@ async function main (): Promise<void> {
     await app.close()
     throw error
   }
-  app.log.info({ address, authMode: config.authMode, db: config.dbPath, dataDir: config.dataDir, oc: config.ocPath },
-    `must-gather-service listening on ${address} (auth: ${config.authMode}, database: ${config.dbPath}, data: ${config.dataDir})`)
+  app.log.info({ address, authMode: config.authMode, db: describeDatabase(config), dataDir: config.dataDir, oc: config.ocPath },
+    `must-gather-service listening on ${address} (auth: ${config.authMode}, database: ${describeDatabase(config)}, data: ${config.dataDir})`)
   // Worded apart from the line above: scripts read the API's address from "listening on".
   app.log.info({ operations: operations ?? address },
     `/healthz, /readyz and /metrics served at ${operations ?? `${address} (METRICS_PORT=-1)`}`)

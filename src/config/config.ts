@@ -15,6 +15,12 @@ export interface Config extends SecurityConfig, ConnectionConfig, RedactionConfi
   host: string
   /** `DB_PATH`: SQLite database file, or `:memory:` (default: ./data/gatherings.db). */
   dbPath: string
+  /** `DATABASE_URL`: `postgres://...` selects PostgreSQL (several replicas on one database); unset, SQLite at DB_PATH. Holds a password: never logged. */
+  databaseUrl: string | undefined
+  /** `DATABASE_POOL_SIZE`: connections to PostgreSQL per process (default: 10). */
+  databasePoolSize: number
+  /** `DATABASE_STATEMENT_TIMEOUT`: longest a PostgreSQL statement may run (default: 10s). */
+  databaseStatementTimeoutMs: number
   /** `DATA_DIR`: where each gathering's output, files and archive live (default: ./data/gatherings). */
   dataDir: string
   /** `OC_PATH`: the `oc` executable, a path or a name looked up on PATH (default: oc). */
@@ -104,6 +110,9 @@ export function loadConfig (env: Env): Config {
     // Trusting every caller is only safe on loopback, unless the operator says otherwise.
     host: read('HOST') ?? (security.authMode === 'none' ? '127.0.0.1' : '0.0.0.0'),
     dbPath: read('DB_PATH') ?? './data/gatherings.db',
+    databaseUrl: databaseUrl(read('DATABASE_URL')),
+    databasePoolSize: integer('DATABASE_POOL_SIZE', read('DATABASE_POOL_SIZE') ?? '10', 1, 1000),
+    databaseStatementTimeoutMs: duration('DATABASE_STATEMENT_TIMEOUT', read('DATABASE_STATEMENT_TIMEOUT') ?? '10s', { positive: true }),
     dataDir: read('DATA_DIR') ?? './data/gatherings',
     ocPath: read('OC_PATH') ?? 'oc',
     defaultImage,
@@ -125,4 +134,17 @@ export function loadConfig (env: Env): Config {
     minFreeSpaceBytes: bytes('MIN_FREE_SPACE', read('MIN_FREE_SPACE') ?? '256Mi'),
     logLevel
   }
+}
+
+/** A PostgreSQL URL, or nothing. The error never repeats the value: it may hold a password. */
+function databaseUrl (value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {}
+  if (url === undefined || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL')
+  }
+  return value
 }

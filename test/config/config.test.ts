@@ -60,6 +60,14 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ MAX_QUEUED_PER_USER: '7' }).maxQueuedPerUser, 7)
   })
 
+  it('selects PostgreSQL with DATABASE_URL, and never repeats its password in an error', () => {
+    assert.equal(loadConfig({}).databaseUrl, undefined, 'SQLite by default')
+    const config = loadConfig({ DATABASE_URL: 'postgresql://svc:s3cret@db:5432/gatherings', DATABASE_POOL_SIZE: '20', DATABASE_STATEMENT_TIMEOUT: '2s' })
+    assert.deepEqual([config.databaseUrl, config.databasePoolSize, config.databaseStatementTimeoutMs], ['postgresql://svc:s3cret@db:5432/gatherings', 20, 2000])
+    assert.deepEqual([loadConfig({}).databasePoolSize, loadConfig({}).databaseStatementTimeoutMs], [10, 10_000])
+    assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://svc:s3cret@db/x' }), (error: Error) => !error.message.includes('s3cret'))
+  })
+
   const bad: Array<[string, Record<string, string>]> = [
     ['PORT', { PORT: 'eighty' }],
     ['PORT', { PORT: '70000' }],
@@ -85,7 +93,11 @@ describe('loadConfig', () => {
     ['MAX_QUEUED_PER_USER', { MAX_QUEUED_PER_USER: '0' }],
     ['ALLOW_KEEP', { ALLOW_KEEP: 'sure' }],
     ['AUTH_FAILURE_LIMIT', { AUTH_FAILURE_LIMIT: 'many' }],
-    ['ALLOW_HTTP_SERVER', { ALLOW_HTTP_SERVER: 'perhaps' }]
+    ['ALLOW_HTTP_SERVER', { ALLOW_HTTP_SERVER: 'perhaps' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://u:p@db/x' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '0' }],
+    ['DATABASE_STATEMENT_TIMEOUT', { DATABASE_STATEMENT_TIMEOUT: '0s' }]
   ]
   for (const [variable, env] of bad) {
     it(`names ${variable} when ${JSON.stringify(env)}`, () => {

@@ -3,7 +3,10 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import pg from 'pg'
+
 import { FakeKubeApi } from '../helpers/kube-api.js'
+import { testPostgres } from '../helpers/postgres-server.js'
 import {
   assertNoProcessesLeft,
   runProcesses,
@@ -156,8 +159,33 @@ describe('authentication and authorization (default rule: cluster-admin)', () =>
 
 describe('token hygiene: oc runs with the caller\'s token, which is found nowhere else', () => {
   let service: RunningService
-  const SERVICE_SECRET = 'postgres://svc:hunter2@db.example/service'
-  before(async () => { service = await start({ MAX_CONCURRENT: '1', DATABASE_URL: SERVICE_SECRET }) })
+  let restarted: RunningService | undefined
+  // A real secret of the service's: its PostgreSQL URL, password included (the database being where a token must not go either).
+  let database: { url: string, drop: () => Promise<void> }
+  let SERVICE_SECRET: string
+  before(async () => {
+    database = await (await testPostgres()).createDatabase()
+    SERVICE_SECRET = database.url
+    service = await start({ MAX_CONCURRENT: '1', DATABASE_URL: SERVICE_SECRET })
+  })
+  after(async () => {
+    // Before the test server stops (its own hook, at the end of the file).
+    await restarted?.stop()
+    await service.stop()
+    await database.drop()
+  })
+
+  /** Every text the database holds about executions. */
+  async function databaseText (): Promise<string> {
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    try {
+      const { rows } = await client.query('SELECT (SELECT coalesce(string_agg(g::text, \'\'), \'\') FROM gatherings g) || (SELECT coalesce(string_agg(t::text, \'\'), \'\') FROM gathering_output_tails t) AS text')
+      return rows[0].text as string
+    } finally {
+      await client.end()
+    }
+  }
 
   it('the token is only in a 0600 kubeconfig while oc runs, then gone; not in argv, environ, database, logs or files', async () => {
     const { body } = await postAs(service, ADMIN, { image: `${SIM_IMAGE}:slow-3` })
@@ -180,12 +208,17 @@ describe('token hygiene: oc runs with the caller\'s token, which is found nowher
     assert.equal(done.status, 'completed', done['error-message'])
     assert.throws(() => statSync(kubeconfig), 'the kubeconfig is deleted when the run ends')
 
+    // The record may say completed while the unpacked files are still being removed (after packing): walk once they are gone.
+    await waitFor(() => !existsSync(join(service.dataDir, String(body.id), `must-gather.local.${body.id}`)), 'the unpacked files to go')
     for (const file of walk(service.dir)) {
       if (file.startsWith(join(service.dir, 'credentials'))) continue
       assert.ok(!readFileSync(file).includes(ADMIN), `token found in ${file}`)
     }
     assert.ok(!service.logs().includes(ADMIN), 'not in the logs')
     assert.ok(!service.logs().includes(ADMIN.slice(7, 20)), 'not even a fragment in the logs')
+    const stored = await databaseText()
+    assert.ok(stored.includes(`${body.id}`) && !stored.includes(ADMIN), 'not in the database')
+    assert.ok(!service.logs().includes(new URL(SERVICE_SECRET).password), 'nor the database password in the logs')
   })
 
   it('a queued execution whose token died with the service ends error asking to repeat the request', async () => {
@@ -193,9 +226,10 @@ describe('token hygiene: oc runs with the caller\'s token, which is found nowher
     const queued = (await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1` })).body.id
     await waitFor(() => runProcesses(service, running).length > 0, 'oc to run')
     await service.kill()
-    const restarted = await startService({ dir: service.dir, env: { AUTH_MODE: 'kubernetes', KUBECONFIG: join(service.dir, 'service.kubeconfig'), CREDENTIALS_DIR: join(service.dir, 'credentials') } })
-    services.push(restarted)
-    const record = await waitForFinish({ ...restarted, json: (p: string) => restarted.json(p, bearer(ADMIN)) } as RunningService, queued)
+    const again = await startService({ dir: service.dir, env: { AUTH_MODE: 'kubernetes', KUBECONFIG: join(service.dir, 'service.kubeconfig'), CREDENTIALS_DIR: join(service.dir, 'credentials'), DATABASE_URL: SERVICE_SECRET } })
+    restarted = again
+    services.push(again)
+    const record = await waitForFinish({ ...again, json: (p: string) => again.json(p, bearer(ADMIN)) } as RunningService, queued)
     assert.equal(record.status, 'error')
     assert.match(record['error-message'], /must be repeated/)
     const credentials = join(service.dir, 'credentials')

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { PostgresGatheringStore } from '../../src/storage/postgres.js'
 import { SqliteGatheringStore } from '../../src/storage/sqlite.js'
 import type { GatheringStore } from '../../src/storage/types.js'
+import { testPostgres } from '../helpers/postgres-server.js'
 
 /** One empty database of a backend, which several stores (as several service processes would) can open. */
 export interface TestDatabase {
@@ -31,5 +33,18 @@ export const sqliteBackend: StoreBackend = {
   }
 }
 
+/** PostgreSQL: a new database on the test process's real server (test/helpers/postgres-server.ts). */
+export const postgresBackend: StoreBackend = {
+  name: 'postgres',
+  async create () {
+    const database = await (await testPostgres()).createDatabase()
+    return {
+      // A small pool, as many stores open at once in a test process.
+      open: async () => await PostgresGatheringStore.open({ connectionString: database.url, poolSize: 4 }),
+      drop: database.drop
+    }
+  }
+}
+
 /** Every backend the contract suite runs against. */
-export const STORE_BACKENDS: StoreBackend[] = [sqliteBackend]
+export const STORE_BACKENDS: StoreBackend[] = [sqliteBackend, postgresBackend]

@@ -260,6 +260,17 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(await store.finishedBefore(at(0)), [])
     })
 
+    it('keeps the redaction counts of the final state, and keeps them when housekeeping re-writes it without', async () => {
+      const { store } = await fresh()
+      const g = await store.insert(gathering(1))
+      assert.equal((await store.get(g.id))?.redactionCounts, null)
+      await store.finish(g.id, completed({ redactionCounts: { IP: 3, 'omitted-files': 1 } }), at(2))
+      assert.deepEqual((await store.get(g.id))?.redactionCounts, { IP: 3, 'omitted-files': 1 })
+      await store.finish(g.id, completed({ archiveSha256: 'cd' }), at(2))
+      assert.deepEqual((await store.get(g.id))?.redactionCounts, { IP: 3, 'omitted-files': 1 })
+      assert.deepEqual((await store.getMany([g.id], 0))[0]?.redactionCounts, { IP: 3, 'omitted-files': 1 })
+    })
+
     it('answers a ping while open', async () => {
       const { store } = await fresh()
       await store.ping()

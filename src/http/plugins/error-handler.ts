@@ -3,6 +3,7 @@ import type { TSchema } from '../../schemas/builder.js'
 
 import { GatheringError } from '../../gatherings/errors.js'
 import { CreateGatheringBodySchema } from '../../schemas/gathering.js'
+import { StoreUnavailableError } from '../../storage/postgres-errors.js'
 
 /** Status of each domain error code; anything else is a 500. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -35,6 +36,11 @@ export function installErrorHandlers (app: FastifyInstance): void {
     }
     if (error.validation !== undefined) {
       return reply.code(400).send(describeSchemaError(error))
+    }
+    if (error instanceof StoreUnavailableError) {
+      // The database is away (restarting): worth trying again soon. The message says whether a write may have been made.
+      request.log.error({ err: error, method: request.method, url: request.url }, 'Database unavailable.')
+      return reply.code(503).header('Retry-After', '5').send({ error: error.message })
     }
     const status = error.statusCode ?? 500
     if (status >= 500) {

@@ -5,5 +5,7 @@ export const createdBy: Migration = {
   version: 2,
   name: 'created-by',
   sqlite: `ALTER TABLE gatherings ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
-           CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`
+           CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`,
+  postgres: `ALTER TABLE gatherings ADD COLUMN created_by text NOT NULL DEFAULT '';
+             CREATE INDEX gatherings_created_by ON gatherings (created_by, id);`
 }

@@ -4,5 +4,6 @@ import type { Migration } from './types.js'
 export const expiredAt: Migration = {
   version: 3,
   name: 'expired-at',
-  sqlite: 'ALTER TABLE gatherings ADD COLUMN expired_at TEXT'
+  sqlite: 'ALTER TABLE gatherings ADD COLUMN expired_at TEXT',
+  postgres: 'ALTER TABLE gatherings ADD COLUMN expired_at text COLLATE "C"'
 }

@@ -4,5 +4,6 @@ import type { Migration } from './types.js'
 export const expiredReason: Migration = {
   version: 4,
   name: 'expired-reason',
-  sqlite: 'ALTER TABLE gatherings ADD COLUMN expired_reason TEXT NOT NULL DEFAULT \'\''
+  sqlite: 'ALTER TABLE gatherings ADD COLUMN expired_reason TEXT NOT NULL DEFAULT \'\'',
+  postgres: 'ALTER TABLE gatherings ADD COLUMN expired_reason text NOT NULL DEFAULT \'\''
 }

@@ -4,5 +4,6 @@ import type { Migration } from './types.js'
 export const updatedAtIndex: Migration = {
   version: 5,
   name: 'updated-at-index',
-  sqlite: 'CREATE INDEX gatherings_updated_at ON gatherings (updated_at)'
+  sqlite: 'CREATE INDEX gatherings_updated_at ON gatherings (updated_at)',
+  postgres: 'CREATE INDEX gatherings_updated_at ON gatherings (updated_at)'
 }

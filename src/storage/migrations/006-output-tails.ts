@@ -27,5 +27,10 @@ export const outputTails: Migration = {
     }
     db.exec(`ALTER TABLE gatherings RENAME COLUMN output_tail TO output_brief;
              ALTER TABLE gatherings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;`)
-  }
+  },
+  postgres: `CREATE TABLE gathering_output_tails (gathering_id bigint PRIMARY KEY, tail text NOT NULL);
+             INSERT INTO gathering_output_tails (gathering_id, tail) SELECT id, output_tail FROM gatherings WHERE output_tail != '';
+             UPDATE gatherings SET output_tail = right(output_tail, ${BRIEF_CHARS}) WHERE length(output_tail) > ${BRIEF_CHARS};
+             ALTER TABLE gatherings RENAME COLUMN output_tail TO output_brief;
+             ALTER TABLE gatherings ADD COLUMN revision bigint NOT NULL DEFAULT 0;`
 }

@@ -9,5 +9,6 @@ import type { Migration } from './types.js'
 export const redaction: Migration = {
   version: 8,
   name: 'redaction',
-  sqlite: 'ALTER TABLE gatherings ADD COLUMN redaction TEXT NOT NULL DEFAULT \'\''
+  sqlite: 'ALTER TABLE gatherings ADD COLUMN redaction TEXT NOT NULL DEFAULT \'\'',
+  postgres: 'ALTER TABLE gatherings ADD COLUMN redaction text NOT NULL DEFAULT \'\''
 }

@@ -11,4 +11,10 @@ export interface Migration {
   name: string
   /** SQL run as one script, or code for a step SQL cannot say. */
   sqlite: string | ((db: Database.Database) => void)
+  /**
+   * The same step for PostgreSQL, as one SQL script (run in the migrating
+   * transaction: PostgreSQL's DDL is transactional). Same version and name,
+   * so both backends report the same schema version.
+   */
+  postgres: string
 }
