@@ -122,6 +122,9 @@ export interface Execution {
   'started-at': string | null
   'finished-at': string | null
   'created-by': string
+  /** The archive was redacted before packing; the counts are replacements per rule. */
+  redacted: boolean
+  'redaction-counts': Record<string, number> | null
   expired: boolean
   phase: string
   progress: { 'elapsed-seconds': number | null, 'timeout-seconds': number, 'output-bytes': number }

@@ -127,7 +127,10 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
     ['Created', formatTime(e['created-at'])],
     ['Started', formatTime(e['started-at'])],
     ['Finished', formatTime(e['finished-at'])],
-    ['Duration', duration === undefined ? '—' : formatDuration(duration)]
+    ['Duration', duration === undefined ? '—' : formatDuration(duration)],
+    ['Redacted', e['redaction-counts'] === null
+      ? 'no'
+      : <span key='r' data-testid='redaction-counts'>yes: {Object.entries(e['redaction-counts']).map(([rule, count]) => `${rule} ${count.toLocaleString()}`).join(' · ') || 'nothing to replace'}</span>]
   ]
   const options: Array<[string, string]> = [
     ['Image stream', e['image-stream']], ['Node name', e['node-name']], ['Node selector', e['node-selector']],

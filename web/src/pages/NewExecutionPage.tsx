@@ -30,7 +30,8 @@ const COMMON: Field[] = [
   { name: 'image', label: 'Image(s)', kind: 'text', placeholder: 'quay.io/kubev2v/forklift-must-gather, …' },
   { name: 'command', label: 'Command', kind: 'text', placeholder: 'e.g. PLAN=plan1 /usr/bin/targeted' },
   { name: 'timeout', label: 'Timeout', kind: 'text', placeholder: 'e.g. 15m' },
-  { name: 'custom-name', label: 'Custom name', kind: 'text', placeholder: 'e.g. plan:plan1' }
+  { name: 'custom-name', label: 'Custom name', kind: 'text', placeholder: 'e.g. plan:plan1' },
+  { name: 'redact', label: 'Redact IP and MAC addresses, domains and configured patterns', kind: 'boolean' }
 ]
 const ADVANCED: Field[] = [
   { name: 'image-stream', label: 'Image stream(s)', kind: 'text', placeholder: 'namespace/name:tag' },
