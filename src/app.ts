@@ -31,6 +31,7 @@ import { consolePlugin } from './http/plugins/console.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
 import { archiveFilesRoutes } from './routes/archive-files.js'
+import { mcpRoutes } from './mcp/route.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
@@ -245,6 +246,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     postRateLimit: config.postRateLimit
   })
   await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
+  // MCP tools for assistants; each calls the routes above as the caller (README "MCP").
+  await app.register(mcpRoutes, { forwardedTokenHeader: config.forwardedTokenHeader })
   // The web console: its page at / and its client routes, its files under /assets/ (no token needed for those).
   await app.register(consolePlugin)
   return app
