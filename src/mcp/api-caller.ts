@@ -84,7 +84,16 @@ function prettyJson (bytes: Buffer): string {
 
 /** One path segment per component, so names with spaces, `#` or `?` reach the route intact. */
 export function encodePath (path: string): string {
-  return path.split('/').map(encodeURIComponent).join('/')
+  return path.split('/').map(encodeSegment).join('/')
+}
+
+/**
+ * A URL path segment that stays one segment: `.` and `..` are percent-encoded
+ * too, or URL normalisation would turn `../x` into another route; the route
+ * then sees them as they are and refuses them as the API does.
+ */
+export function encodeSegment (segment: string): string {
+  return segment === '.' || segment === '..' ? segment.replace(/\./g, '%2E') : encodeURIComponent(segment)
 }
 
 export function query (params: Record<string, string | number | boolean | undefined>): string {

@@ -2,6 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 
+import { ArchivePathError } from '../../archive/errors.js'
+import { archivePath as checkedArchivePath } from '../../archive/paths.js'
 import { type ApiAnswer, apiError, type ApiCaller, encodePath, query, text } from '../api-caller.js'
 import { executionId, idPath } from './ids.js'
 
@@ -45,6 +47,13 @@ export function registerArchiveTools (server: McpServer, api: () => ApiCaller): 
     },
     annotations: { readOnlyHint: true }
   }, async ({ id, path, offset = 0, 'max-bytes': maxBytes = READ_DEFAULT_BYTES }) => {
+    // A `..` in a URL path would be resolved away by URL normalisation (to another route): the route's own check is applied first.
+    try {
+      checkedArchivePath(path)
+    } catch (error) {
+      if (error instanceof ArchivePathError) return apiError({ status: 400, headers: {}, bytes: Buffer.from(JSON.stringify({ error: error.message, field: 'path' })) })
+      throw error
+    }
     const url = `/must-gather/${idPath(id)}/files/${encodePath(path)}`
     let answer = await api().call('GET', url, { headers: { range: `bytes=${offset}-${offset + maxBytes - 1}` } })
     // An empty file has no byte 0: a range is "not satisfiable", but there is nothing to flood anyone with.
