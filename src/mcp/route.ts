@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+
+import type * as StreamableHttp from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 
 import { ApiCaller } from './api-caller.js'
-import { createMcpServer } from './server.js'
+import type * as McpServerModule from './server.js'
 
 export interface McpRouteOptions {
   /** FORWARDED_TOKEN_HEADER (lower-case), forwarded to the API exactly as the caller sent it. */
@@ -12,6 +13,16 @@ export interface McpRouteOptions {
 }
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+/**
+ * The SDK (with zod and its HTTP adapters) takes about 0.6 s to import:
+ * loaded on the first MCP request, so start-up does not pay for it.
+ */
+let loading: Promise<[typeof McpServerModule, typeof StreamableHttp]> | undefined
+const loadSdk = async () => {
+  loading ??= Promise.all([import('./server.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js')])
+  return loading
+}
 
 /**
  * `/mcp`: the Model Context Protocol over Streamable HTTP, stateless (no
@@ -24,6 +35,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app: Fastif
   app.post('/mcp', {
     schema: { hide: true }
   }, async (request, reply) => {
+    const [{ createMcpServer }, { StreamableHTTPServerTransport }] = await loadSdk()
     const api = new ApiCaller(app, request, opts.forwardedTokenHeader)
     const server = createMcpServer(() => api, version)
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
