@@ -51,7 +51,8 @@ describe('MCP: the API\'s authentication and visibility', () => {
         AUTHZ_VERB: 'create',
         AUTHZ_GROUP: 'forklift.konveyor.io',
         AUTHZ_RESOURCE: 'mustgathers',
-        VISIBILITY: 'own'
+        VISIBILITY: 'own',
+        FORWARDED_TOKEN_HEADER: 'X-Forwarded-Access-Token'
       }
     })
   })
@@ -114,6 +115,14 @@ describe('MCP: the API\'s authentication and visibility', () => {
     const listedByAdmin = await callJson<Array<{ id: number }>>(await as(ADMIN), 'list')
     assert.deepEqual(listedByAdmin.map((e) => e.id), [started.id])
     assert.equal((await callJson(carol, 'status', { id: started.id })).id, started.id, 'dave\'s cancel did nothing')
+  })
+
+  it('the forwarded-token header (from loopback, as oauth-proxy sends it) identifies the caller through the tools too', async () => {
+    const viaProxy = await connect(service.url, { 'X-Forwarded-Access-Token': CAROL })
+    clients.push(viaProxy)
+    const listed = await callJson<Array<{ 'created-by': string }>>(viaProxy, 'list')
+    assert.ok(listed.length > 0)
+    assert.deepEqual([...new Set(listed.map((e) => e['created-by']))], ['carol'])
   })
 
   it('no token appears in the service\'s logs', () => {
