@@ -110,6 +110,7 @@ describe('MCP: the API\'s authentication and visibility', () => {
       const answer = await call(dave, tool, args)
       assert.equal(answer.isError, true, `${tool} as dave`)
       assert.match(answer.texts[0] ?? '', /^HTTP 404: /, `${tool} as dave: ${answer.texts[0]}`)
+      for (const token of TOKENS) assert.ok(!answer.texts.join('\n').includes(token.slice('sha256~'.length)), 'no token in a tool error')
     }
     assert.deepEqual(await callJson(dave, 'list'), [])
     const listedByAdmin = await callJson<Array<{ id: number }>>(await as(ADMIN), 'list')
