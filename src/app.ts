@@ -36,6 +36,7 @@ import { ReadinessChecker } from './observability/readiness.js'
 import { archiveFilesRoutes } from './routes/archive-files.js'
 import { insightRoutes } from './routes/insight.js'
 import { redactionReportRoutes } from './routes/redaction-report.js'
+import { mcpRoutes } from './mcp/route.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
@@ -284,6 +285,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     // Without authentication every caller is trusted; otherwise the report's own access review.
     mayRead: async (request) => authorizer === undefined || (request.caller.identity !== undefined && await authorizer.allows(request.caller.identity, config.redactionReportRule))
   })
+  // MCP tools for assistants; each calls the routes above as the caller (README "MCP").
+  await app.register(mcpRoutes, { forwardedTokenHeader: config.forwardedTokenHeader })
   // The web console: its page at / and its client routes, its files under /assets/ (no token needed for those).
   await app.register(consolePlugin)
   return app
