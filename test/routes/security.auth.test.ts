@@ -375,3 +375,18 @@ describe('an http:// server in caller mode (security review, item 9)', () => {
     assert.equal((await postAs(service, ADMIN, { image: `${SIM_IMAGE}:v1`, server: 'http://api.cluster.example.com:6443' })).status, 201)
   })
 })
+
+describe('the redaction report (issue: redaction)', () => {
+  it('is served only to callers its own rule allows: cluster-admins by default, not the user who gathered', async () => {
+    const service = await start({ AUTHZ_VERB: 'create', AUTHZ_GROUP: 'forklift.konveyor.io', AUTHZ_RESOURCE: 'mustgathers' })
+    const { body } = await postAs(service, CAROL, { image: `${SIM_IMAGE}:v1`, redact: true })
+    const done = await waitForFinish({ ...service, json: (p: string) => service.json(p, bearer(CAROL)) } as RunningService, body.id)
+    assert.equal(done.redacted, true, done['error-message'])
+    const carols = await service.json(`/must-gather/${body.id}/redaction-report`, bearer(CAROL))
+    assert.equal(carols.status, 403)
+    assert.match(carols.body.error, /REDACTION_REPORT_AUTHZ/)
+    const admins = await service.json(`/must-gather/${body.id}/redaction-report`, bearer(ADMIN))
+    assert.equal(admins.status, 200)
+    assert.ok(Array.isArray(admins.body.rules))
+  })
+})
