@@ -31,6 +31,7 @@ import { consolePlugin } from './http/plugins/console.js'
 import { ServiceMetrics } from './observability/metrics.js'
 import { ReadinessChecker } from './observability/readiness.js'
 import { archiveFilesRoutes } from './routes/archive-files.js'
+import { insightRoutes } from './routes/insight.js'
 import { healthRoutes } from './routes/health.js'
 import { mustGatherRoutes } from './routes/must-gather.js'
 import type { SchemaTypeProvider } from './schemas/builder.js'
@@ -245,6 +246,7 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     postRateLimit: config.postRateLimit
   })
   await app.register(archiveFilesRoutes, { store, paths, visibility: config.visibility })
+  await app.register(insightRoutes, { store, visibility: config.visibility, insight: runner.insight })
   // The web console: its page at / and its client routes, its files under /assets/ (no token needed for those).
   await app.register(consolePlugin)
   return app

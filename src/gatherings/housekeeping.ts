@@ -4,6 +4,8 @@ import { access, readdir, rm } from 'node:fs/promises'
 import type { Logger } from '../logger.js'
 import type { GatheringStore } from '../storage/types.js'
 import { type ArchiveFile, hashFile, hasAnyFile } from './archive.js'
+import { indexPathOf } from '../archive/index-file.js'
+import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
 import { removeTree } from './fs-tools.js'
 import { readFileTail } from './output-log.js'
@@ -26,6 +28,8 @@ export interface HousekeepingOptions {
   signal: AbortSignal
   /** Where work that outlives a call goes; shutdown waits for it. */
   background: BackgroundTasks
+  /** Indexes and summarizes archives made before this release (in the background, after start-up). */
+  insight: ArchiveInsight
   now: () => string
 }
 
@@ -50,7 +54,8 @@ export class Housekeeping {
     await this.#recoverInterrupted()
     await this.#reconcileDirectories()
     // One stat per archive: in the background, so that start-up stays fast with many records.
-    this.#o.background.track(this.#markVanishedArchives())
+    // Then archives without an index or summary (made before this release) get them, one at a time.
+    this.#o.background.track(this.#markVanishedArchives().then(() => this.#indexOlderArchives()))
   }
 
   /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
@@ -181,6 +186,39 @@ export class Housekeeping {
           this.#o.logger.warn({ id }, 'The archive file of this gathering is missing; marked expired.')
         }
       }
+    }
+  }
+
+  /**
+   * Archives made before archives were indexed: each is indexed (one an
+   * image wrote itself is re-packed into the blocked form, and its record
+   * takes the new size and sha256) and summarized, one at a time, after
+   * start-up. Archives that have both are skipped with two stats.
+   */
+  async #indexOlderArchives (): Promise<void> {
+    for (const id of await this.#o.store.idsWithArchive()) {
+      if (this.#o.signal.aborted) return
+      const archivePath = this.#o.paths.archive(id)
+      if (existsSync(indexPathOf(archivePath)) && existsSync(this.#o.paths.summary(id))) continue
+      const g = await this.#o.store.get(id)
+      if (g === undefined || g.archiveName === '' || !existsSync(archivePath)) continue
+      const before = { size: g.archiveSize, sha256: g.archiveSha256 }
+      const after = await this.#o.insight.index(id, before, this.#o.signal)
+      if (after.sha256 !== before.sha256) {
+        const current = await this.#o.store.get(id)
+        if (current === undefined || current.archiveName === '') continue // deleted or expired meanwhile
+        await this.#o.store.finish(id, {
+          status: current.status === 'completed' ? 'completed' : 'error',
+          errorMessage: current.errorMessage,
+          archiveName: current.archiveName,
+          archiveSize: after.size,
+          archiveSha256: after.sha256,
+          outputTail: await this.#o.store.outputTail(id, this.#o.outputTailLimit),
+          outputSize: current.outputSize
+        }, current.finishedAt ?? this.#o.now())
+        this.#o.logger.info({ id, archiveSize: after.size }, 'Re-packed an archive into the blocked form, so that its files can be browsed.')
+      }
+      if (!existsSync(this.#o.paths.summary(id))) await this.#o.insight.summarizeArchive(id, this.#o.signal)
     }
   }
 

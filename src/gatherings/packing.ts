@@ -1,5 +1,7 @@
 import type { Logger } from '../logger.js'
-import { adoptArchive, type ArchiveFile, findFile, hasAnyFile, packDirectory } from './archive.js'
+import { packDirectory } from '../archive/pack.js'
+import { adoptArchive, type ArchiveFile, findFile, hasAnyFile } from './archive.js'
+import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
 import { coerceError } from './errors.js'
 import { removeTree } from './fs-tools.js'
@@ -16,9 +18,15 @@ export interface PackingOptions {
   keepGatheredFiles: boolean
   background: BackgroundTasks
   logger: Logger
+  /** Indexes and summarizes each new archive. */
+  insight: ArchiveInsight
 }
 
-/** Packs a gathering's destination as `<destination name>/` in its archive file. */
+/**
+ * Packs a gathering's destination as `<destination name>/` in its archive
+ * file: blocked (independently compressed gzip members, a valid .tar.gz for
+ * every tool), with its index beside it (src/archive).
+ */
 export async function packDestination (paths: GatheringPaths, id: number, signal: AbortSignal): Promise<ArchiveFile> {
   return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal })
 }
@@ -39,8 +47,19 @@ export async function collectArchive (
   let archive: ArchiveFile | undefined
   try {
     const imageArchive = await findFile(destination, o.archiveFilename)
-    if (imageArchive !== undefined) archive = await adoptArchive(imageArchive, o.paths.archive(id))
-    else if (await hasAnyFile(destination)) archive = await packDestination(o.paths, id, signal)
+    if (imageArchive !== undefined) {
+      // Re-packed into the blocked form when it is one gzip stream, so its files can be read one at a time.
+      archive = await o.insight.index(id, await adoptArchive(imageArchive, o.paths.archive(id)), signal)
+      await o.insight.summarizeArchive(id, signal)
+    } else if (await hasAnyFile(destination)) {
+      // The summary reads the gathered files while tar does: the page cache serves both.
+      const summarizing = o.insight.summarizeDestination(id, signal)
+      try {
+        archive = await packDestination(o.paths, id, signal)
+      } finally {
+        await summarizing
+      }
+    }
   } catch (error) {
     if (signal.aborted) return failure(joinFailures(runError, 'packing the archive failed: the service was shutting down'))
     // Unpacked files are never served: after a failed pack (a full disk, typically) they would only

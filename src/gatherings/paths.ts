@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path'
  *   <dataDir>/<id>/must-gather.local.<id>/      oc's --dest-dir
  *   <dataDir>/<id>/archive.tar.gz               the archive served by /data
  *   <dataDir>/<id>/archive.tar.gz.partial       while it is being written
+ *   <dataDir>/<id>/archive.tar.gz.idx           its index (src/archive), and .idx.nested/
+ *   <dataDir>/<id>/summary.json                 the cluster summary (src/insight)
  */
 export class GatheringPaths {
   readonly root: string
@@ -36,6 +38,10 @@ export class GatheringPaths {
 
   archive (id: number): string {
     return join(this.dir(id), 'archive.tar.gz')
+  }
+
+  summary (id: number): string {
+    return join(this.dir(id), 'summary.json')
   }
 
   partialArchive (id: number): string {

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
+import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
 import { coerceError } from './errors.js'
 import { recordFinalState } from './final-state.js'
@@ -40,6 +41,8 @@ export interface RunContext {
   outputTailLimit: number
   keepGatheredFiles: boolean
   background: BackgroundTasks
+  /** Indexes and summarizes each new archive. */
+  insight: ArchiveInsight
   /** Aborts every run: the service is shutting down. */
   shutdown: AbortSignal
   metrics?: GatheringMetrics

@@ -3,6 +3,7 @@ import { chmod, mkdir } from 'node:fs/promises'
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { GatheringStore } from '../storage/types.js'
+import { ArchiveInsight } from './archive-insight.js'
 import { BackgroundTasks } from './background-tasks.js'
 import { ShuttingDownError } from './errors.js'
 import { PRIVATE_DIRECTORY } from './file-modes.js'
@@ -73,6 +74,8 @@ export class GatheringRunner {
   readonly #shutdown = new AbortController()
   readonly #housekeeping: Housekeeping
   readonly #context: RunContext
+  /** The archives' indexes and summaries, which routes read too. */
+  readonly insight: ArchiveInsight
   #accepting = true
   #processing = false
   #cleanupTimer: NodeJS.Timeout | undefined
@@ -83,8 +86,10 @@ export class GatheringRunner {
     this.#log = options.logger.child({ component: 'runner' })
     this.#queue = new RunQueue({ maxConcurrent: options.maxConcurrent, maxQueued: options.maxQueued, maxQueuedPerUser: options.maxQueuedPerUser })
     this.#background = new BackgroundTasks(this.#log)
+    this.insight = new ArchiveInsight({ paths: options.paths, logger: this.#log })
     const now = (): string => (options.now?.() ?? new Date()).toISOString()
-    this.#context = { ...options, logger: this.#log, background: this.#background, shutdown: this.#shutdown.signal, now }
+    const insight = this.insight
+    this.#context = { ...options, logger: this.#log, background: this.#background, insight, shutdown: this.#shutdown.signal, now }
     this.#housekeeping = new Housekeeping({
       store: options.store,
       paths: options.paths,
@@ -94,6 +99,7 @@ export class GatheringRunner {
       outputTailLimit: options.outputTailLimit,
       signal: this.#shutdown.signal,
       background: this.#background,
+      insight,
       now
     })
   }

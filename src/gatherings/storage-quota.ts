@@ -1,5 +1,6 @@
 import { rm, statfs } from 'node:fs/promises'
 
+import { removeIndex } from '../archive/indexer.js'
 import type { Logger } from '../logger.js'
 import type { GatheringStore } from '../storage/types.js'
 import { StorageFullError } from './errors.js'
@@ -61,6 +62,8 @@ export class StorageQuota {
     // Record first: nobody is offered a file that is about to go (open downloads finish on their handle).
     await this.#o.store.expireArchive(id, this.#o.now(), `deleted to make room (${reason})`)
     await rm(this.#o.paths.archive(id), { force: true })
+    // Its index goes with it; the summary stays (it says what was there).
+    await removeIndex(this.#o.paths.archive(id))
     this.#o.logger.info({ id, reason }, `Archive expired to stay within ${reason}.`)
     return true
   }

@@ -1,0 +1,78 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
+
+import { ensureIndex } from '../archive/indexer.js'
+import { ArchiveReader } from '../archive/reader.js'
+import { ArchiveTreeSource } from '../archive/tree-source.js'
+import { DirectoryTreeSource, summarize, type Summary, type TreeSource } from '../insight/index.js'
+import type { Logger } from '../logger.js'
+import type { ArchiveFile } from './archive.js'
+import { PRIVATE_FILE } from './file-modes.js'
+import type { GatheringPaths } from './paths.js'
+
+/**
+ * What the service knows of an archive without anyone downloading it: its
+ * index (random access to every file) and the cluster summary. Neither may
+ * fail an execution: a failure is logged and the execution goes on without.
+ */
+export class ArchiveInsight {
+  constructor (private readonly o: { paths: GatheringPaths, logger: Logger }) {}
+
+  /**
+   * An archive an image wrote itself is one gzip stream: re-packed into the
+   * blocked form (the same files) and indexed. Returns the archive as it now
+   * is: its size and sha256 change when it was re-packed.
+   */
+  async index (id: number, archive: ArchiveFile, signal: AbortSignal): Promise<ArchiveFile> {
+    try {
+      const outcome = await ensureIndex(this.o.paths.archive(id), { signal })
+      return outcome.status === 'repacked' ? outcome.after : archive
+    } catch (error) {
+      if (signal.aborted) throw error
+      this.o.logger.warn({ id, err: error }, 'Indexing the archive failed; its files cannot be browsed.')
+      return archive
+    }
+  }
+
+  /** The summary of what a run gathered, from its destination while it is still unpacked. */
+  async summarizeDestination (id: number, signal: AbortSignal): Promise<void> {
+    const source = new DirectoryTreeSource(this.o.paths.destination(id), { prefix: this.o.paths.destinationName(id) })
+    await this.#summarize(id, source, signal)
+  }
+
+  /** The summary of an indexed archive (an image's own, or one found at start-up). */
+  async summarizeArchive (id: number, signal: AbortSignal): Promise<void> {
+    let reader: ArchiveReader | undefined
+    try {
+      reader = await ArchiveReader.open(this.o.paths.archive(id))
+    } catch (error) {
+      this.o.logger.warn({ id, err: error }, 'The archive cannot be read for its summary.')
+      return
+    }
+    try {
+      await this.#summarize(id, new ArchiveTreeSource(reader), signal)
+    } finally {
+      await reader.close()
+    }
+  }
+
+  /** The summary kept for an execution, or undefined when there is none. */
+  async summary (id: number): Promise<Summary | undefined> {
+    try {
+      return JSON.parse(await readFile(this.o.paths.summary(id), 'utf8')) as Summary
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  }
+
+  async #summarize (id: number, source: TreeSource, signal: AbortSignal): Promise<void> {
+    try {
+      const summary = await summarize(source, { signal })
+      const path = this.o.paths.summary(id)
+      await writeFile(`${path}.partial`, JSON.stringify(summary), { mode: PRIVATE_FILE })
+      await rename(`${path}.partial`, path)
+    } catch (error) {
+      if (!signal.aborted) this.o.logger.warn({ id, err: error }, 'Summarizing the gathered files failed; the execution has no summary.')
+    }
+  }
+}
