@@ -86,7 +86,7 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
         <ol className='mgc-search-results mgc-mt-sm' aria-label='Search results' data-testid='search-results'>
           {matches.map((m, i) => (
             <li key={i}>
-              <FileLink path={m.file} line={m.line} openFile={openFile}>{m.file}:{m.line}</FileLink>
+              <FileLink path={m.file} line={m.line} openFile={openFile}>{`${m.file}:${m.line}`}</FileLink>
               <pre className='mgc-search-line'>{m.text}</pre>
             </li>
           ))}
