@@ -31,6 +31,18 @@ async function findEntry (service: RunningService, id: number, wanted: (entry: E
   return undefined
 }
 
+/** The first directory (through the API, breadth first) holding more than `count` entries. */
+async function findBigDirectory (service: RunningService, id: number, count: number): Promise<{ path: string, total: number } | undefined> {
+  const queue = ['']
+  while (queue.length > 0) {
+    const dir = queue.shift() as string
+    const page = (await service.json<{ total: number, entries: Entry[] }>(`/must-gather/${id}/files?path=${encodeURIComponent(dir)}&limit=10000`)).body
+    if (page.total > count) return { path: dir, total: page.total }
+    for (const entry of page.entries) if (entry.type === 'directory') queue.push(entry.path)
+  }
+  return undefined
+}
+
 describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
   let service: RunningService
   let browser: Browser
@@ -60,6 +72,17 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     if (service !== undefined) await stopAndClean(service)
   })
 
+  /** The archive's part of the page, whole: a tall window, so that nothing of it scrolls out of sight. */
+  const photograph = async (name: string, height = 2000): Promise<void> => {
+    const { page } = browser
+    await page.setViewportSize({ width: 1400, height })
+    try {
+      await page.getByTestId('archive-insight').screenshot({ path: join(SCREENSHOTS, name) })
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 })
+    }
+  }
+
   const accessible = async (what: string): Promise<void> => {
     assert.deepEqual(await seriousAxeViolations(browser.page), [], `axe-core on ${what}`)
     assert.deepEqual(browser.problems, [], `no page errors or CSP refusals on ${what}`)
@@ -82,7 +105,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     await list.locator(`tr[data-path="${inside.entries[0].path}"]`).waitFor()
     await page.getByTestId('path-crumbs').getByText(dir.name).waitFor()
     await accessible('the file browser')
-    await page.screenshot({ path: join(SCREENSHOTS, 'archive-files.png') })
+    await photograph('archive-files.png')
     await page.getByTestId('path-crumbs').getByRole('button', { name: 'archive' }).click()
     await list.locator(`tr[data-path="${dir.path}"]`).waitFor()
 
@@ -103,7 +126,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.equal(lines.join('\n'), text.replace(/\n$/, ''), 'the viewer shows the file as the API serves it')
     assert.match(await page.getByTestId('file-download').getAttribute('href') ?? '', new RegExp(`/must-gather/${later.id}/files/`))
     await accessible('the file viewer')
-    await page.screenshot({ path: join(SCREENSHOTS, 'archive-viewer.png') })
+    await photograph('archive-viewer.png')
   })
 
   it('a big file shows its first 256 KiB, then more on request', async () => {
@@ -125,6 +148,26 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     const shown = (await page.getByTestId('file-text').locator('.mgc-line-text').allInnerTexts()).join('\n')
     const bytes = Buffer.from(await (await service.fetch(`/must-gather/${big.id}/files/${log.path}`, { headers: { Range: 'bytes=0-524287' } })).arrayBuffer())
     assert.ok(bytes.toString('utf8').startsWith(shown.slice(0, -1)), 'the viewer holds the first 512 KiB, in order')
+  })
+
+  it('a directory of more entries than a page pages', async () => {
+    const { page } = browser
+    const dir = await findBigDirectory(service, later.id, 25)
+    assert.ok(dir !== undefined, 'the archive has a directory of more than 25 entries')
+    await page.goto(`${service.url}/executions/${later.id}`)
+    await page.getByRole('tab', { name: 'Files' }).click()
+    await page.getByLabel('Entries per page').selectOption('25')
+    for (const part of dir.path.split('/')) await page.getByTestId('file-list').getByRole('button', { name: `Open directory ${part}` }).click()
+    const range = page.getByTestId('dir-range')
+    await range.getByText(`1–25 of ${dir.total}`).waitFor()
+    assert.equal(await page.getByTestId('file-list').locator('tbody tr').count(), 25)
+    const second = (await service.json(`/must-gather/${later.id}/files?path=${encodeURIComponent(dir.path)}&offset=25&limit=25`)).body
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await range.getByText(`26–${Math.min(50, dir.total)} of ${dir.total}`).waitFor()
+    await page.getByTestId('file-list').locator(`tr[data-path="${second.entries[0].path}"]`).waitFor()
+    assert.equal(await page.getByTestId('file-list').locator('tbody tr').count(), second.entries.length)
+    await page.getByRole('button', { name: 'Previous page' }).click()
+    await range.getByText(`1–25 of ${dir.total}`).waitFor()
   })
 
   it('a nested archive opens like a directory', async () => {
@@ -158,7 +201,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.equal(await page.getByTestId('search-results').locator('li').count(), matches.length)
     assert.match(await page.getByTestId('search-status').innerText(), new RegExp(`${matches.length} match`))
     await accessible('the search results')
-    await page.screenshot({ path: join(SCREENSHOTS, 'archive-search.png') })
+    await photograph('archive-search.png')
 
     // A result opens the viewer at that line, marked.
     const first = matches[0]
@@ -186,7 +229,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     await page.getByTestId('search-problem').getByText(/regular expression/).waitFor()
   })
 
-  it('the summary shows the cluster and its findings, each linking to its file (needs GET /summary)', async () => {
+  it('the summary shows the cluster and its findings, each linking to its file', async () => {
     const { page } = browser
     const response = await service.json(`/must-gather/${later.id}/summary`)
     await page.goto(`${service.url}/executions/${later.id}`)
@@ -199,7 +242,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.equal(await page.getByTestId('problem-pods').locator('tbody tr').count(), summary.pods.problems.length)
     for (const section of Object.keys(summary.coverage.sections)) await page.getByTestId('coverage').getByText(section).first().waitFor()
     await accessible('the summary')
-    await page.screenshot({ path: join(SCREENSHOTS, 'archive-summary.png'), fullPage: true })
+    await photograph('archive-summary.png')
 
     // A finding's source opens in the viewer.
     const finding = summary['cluster-operators'].problems[0] ?? summary.pods.problems[0] ?? summary['warning-events'].groups[0]
@@ -208,11 +251,11 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     await page.getByTestId('viewer-title').getByText(finding.source).waitFor()
   })
 
-  it('compares with another run of the same name (needs GET /compare)', async () => {
+  it('compares with another run of the same name', async () => {
     const { page } = browser
     await page.goto(`${service.url}/executions/${later.id}`)
     await page.getByRole('tab', { name: 'Compare' }).click()
-    const select = page.getByLabel('Compare with')
+    const select = page.getByLabel('Compare with', { exact: true })
     await select.waitFor()
     // Same name by default: only the other "nightly" run is offered.
     assert.deepEqual(await select.locator('option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value)), [String(earlier.id)])
@@ -224,9 +267,16 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     const response = await service.json(`/must-gather/${later.id}/compare/${earlier.id}`)
     await page.getByRole('button', { name: 'Compare', exact: true }).click()
     assert.equal(response.status, 200, `GET /must-gather/${later.id}/compare/${earlier.id} answers ${response.status}: ${JSON.stringify(response.body)}`)
-    await page.getByTestId('comparison').getByText(`From #${earlier.id} to #${later.id}`).waitFor()
+    const shown = page.getByTestId('comparison')
+    await shown.getByText(`From #${earlier.id} to #${later.id}`).waitFor()
+    // What the page lists is what the API says changed (two runs of the simulator's one cluster: usually nothing).
+    const c = response.body
+    const changes = [c.operators['became-unhealthy'], c.operators.recovered, c.pods['started-crash-looping'], c.pods['new-problems'], c['warning-reasons'].new].flat().length
+    if (changes === 0) await shown.getByTestId('no-changes').waitFor()
+    else assert.equal(await shown.getByTestId('no-changes').count(), 0)
+    if (c.version !== null) await shown.getByText(`Version: ${c.version.earlier ?? 'not known'} → ${c.version.later ?? 'not known'}`).waitFor()
     await accessible('the comparison')
-    await page.screenshot({ path: join(SCREENSHOTS, 'archive-compare.png'), fullPage: true })
+    await photograph('archive-compare.png')
   })
 
   it('keyboard only: the Files tab, a directory and a file, each by Enter', async () => {

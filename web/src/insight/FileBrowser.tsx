@@ -1,4 +1,4 @@
-import { Alert, Breadcrumb, BreadcrumbItem, Button, Spinner } from '@patternfly/react-core'
+import { Alert, Breadcrumb, BreadcrumbItem, Button, FormSelect, FormSelectOption, Spinner } from '@patternfly/react-core'
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table'
 import { useEffect, useState } from 'react'
 
@@ -11,7 +11,7 @@ import { FileViewer } from './FileViewer'
 /** Where the browser is: a directory, and maybe one of its files open in the viewer (at a line). */
 export interface FileLocation { dir: string, file?: string, line?: number }
 
-const PAGE = 100
+const PAGE_SIZES = [25, 100, 500]
 
 /**
  * The archive's directories, a page at a time. Symlinks are shown with
@@ -20,6 +20,7 @@ const PAGE = 100
  */
 export function FileBrowser ({ id, location, onLocation }: { id: number, location: FileLocation, onLocation: (location: FileLocation) => void }): React.ReactNode {
   const [offset, setOffset] = useState(0)
+  const [pageSize, setPageSize] = useState(100)
   const [page, setPage] = useState<DirectoryPage | undefined>()
   const [problem, setProblem] = useState<string | undefined>()
   const { dir, file } = location
@@ -29,11 +30,11 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
     if (file !== undefined) return
     const abort = new AbortController()
     setProblem(undefined)
-    listDirectory(id, dir, offset, PAGE, abort.signal).then(setPage, (error: unknown) => {
+    listDirectory(id, dir, offset, pageSize, abort.signal).then(setPage, (error: unknown) => {
       if (!abort.signal.aborted) setProblem(error instanceof ApiError || error instanceof Error ? error.message : String(error))
     })
     return () => abort.abort()
-  }, [id, dir, offset, file])
+  }, [id, dir, offset, pageSize, file])
 
   const go = (entry: ListedEntry): void => {
     if (entry.type === 'directory' || entry.archive === true) onLocation({ dir: entry.path })
@@ -58,7 +59,7 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
                       <Tr key={entry.path} data-path={entry.path}>
                         <Td dataLabel='Name'><EntryName entry={entry} id={id} onOpen={go} /></Td>
                         <Td dataLabel='Type'>{entry.archive === true ? 'archive' : entry.type}</Td>
-                        <Td dataLabel='Size'>{entry.type === 'directory' ? '—' : formatBytes(entry.size)}</Td>
+                        <Td dataLabel='Size' className='mgc-nowrap'>{entry.type === 'directory' ? '—' : formatBytes(entry.size)}</Td>
                         <Td dataLabel='Mode' className='mgc-mono'>{entry.mode}</Td>
                         <Td dataLabel='Modified' className='mgc-nowrap'>{formatTime(entry.mtime)}</Td>
                       </Tr>
@@ -66,13 +67,17 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
                   </Tbody>
                 </Table>
                 {page.total === 0 && <p>This directory is empty.</p>}
-                {page.total > PAGE && (
-                  <nav aria-label='Pages of this directory' className='mgc-mt-sm'>
-                    <Button variant='secondary' isDisabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous page</Button>{' '}
-                    <span data-testid='dir-range'>{offset + 1}–{Math.min(offset + PAGE, page.total)} of {page.total}</span>{' '}
-                    <Button variant='secondary' isDisabled={offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)}>Next page</Button>
-                  </nav>
-                )}
+                <nav aria-label='Pages of this directory' className='mgc-pager mgc-mt-sm'>
+                  <Button variant='secondary' isDisabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - pageSize))}>Previous page</Button>
+                  <span data-testid='dir-range'>{page.total === 0 ? 0 : offset + 1}–{Math.min(offset + pageSize, page.total)} of {page.total}</span>
+                  <Button variant='secondary' isDisabled={offset + pageSize >= page.total} onClick={() => setOffset(offset + pageSize)}>Next page</Button>
+                  <FormSelect
+                    id='dir-page-size' aria-label='Entries per page' className='mgc-page-size' value={String(pageSize)}
+                    onChange={(_e, value) => { setPageSize(Number(value)); setOffset(0) }}
+                  >
+                    {PAGE_SIZES.map((size) => <FormSelectOption key={size} value={String(size)} label={`${size} per page`} />)}
+                  </FormSelect>
+                </nav>
               </>
               )}
     </div>
