@@ -64,9 +64,10 @@ describe('web console: inside the archive (AUTH_MODE=kubernetes, signed in with 
     await page.getByLabel('Search for').fill('Gathering data for')
     await page.getByRole('button', { name: 'Search', exact: true }).click()
     await page.getByTestId('search-status').getByText('Search complete').waitFor()
-    const result = page.getByTestId('search-results').getByRole('button').first()
-    const [file, line] = (await result.innerText()).split(/:(?=\d+$)/)
-    await result.click()
+    const group = page.getByTestId('search-results').locator('.mgc-search-file').first()
+    const file = await group.getByRole('button').first().innerText()
+    const line = (await group.locator('.mgc-search-lines button').first().innerText()).replace('Line ', '')
+    await group.locator('.mgc-search-lines button').first().click()
     assert.equal(await page.locator('.mgc-line-target').getAttribute('data-line'), line)
     assert.deepEqual(await seriousAxeViolations(page), [], 'axe-core on the viewer, signed in')
 

@@ -53,7 +53,7 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
             : (
               <>
                 <Table aria-label={`Files in ${dir === '' ? 'the archive' : dir}`} variant='compact' data-testid='file-list'>
-                  <Thead><Tr><Th>Name</Th><Th>Type</Th><Th>Size</Th><Th>Mode</Th><Th>Modified</Th></Tr></Thead>
+                  <Thead><Tr><Th modifier='wrap'>Name</Th><Th modifier='wrap'>Type</Th><Th modifier='wrap'>Size</Th><Th modifier='wrap'>Mode</Th><Th modifier='wrap'>Modified</Th></Tr></Thead>
                   <Tbody>
                     {page.entries.map((entry) => (
                       <Tr key={entry.path} data-path={entry.path}>

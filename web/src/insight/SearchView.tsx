@@ -84,10 +84,17 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
       </div>
       {matches.length > 0 && (
         <ol className='mgc-search-results mgc-mt-sm' aria-label='Search results' data-testid='search-results'>
-          {matches.map((m, i) => (
-            <li key={i}>
-              <FileLink path={m.file} line={m.line} openFile={openFile}>{`${m.file}:${m.line}`}</FileLink>
-              <pre className='mgc-search-line'>{m.text}</pre>
+          {byFile(matches).map(([file, lines]) => (
+            <li key={file} className='mgc-search-file'>
+              <FileLink path={file} openFile={openFile} />
+              <ol className='mgc-search-lines' aria-label={`Matches in ${file}`}>
+                {lines.map((m) => (
+                  <li key={m.line}>
+                    <FileLink path={m.file} line={m.line} openFile={openFile}>{`Line ${m.line}`}</FileLink>
+                    <pre className='mgc-search-line'>{m.text}</pre>
+                  </li>
+                ))}
+              </ol>
             </li>
           ))}
         </ol>
@@ -102,4 +109,15 @@ function EndText ({ end, count }: { end: SearchEnd | 'stopped' | 'cut', count: n
   if (end === 'cut') return <>The connection ended before the search said it was done: {found} so far.</>
   if (end.complete) return <span data-complete='true'>Search complete: {found} in every text file.</span>
   return <span data-complete='false'>Search cut short ({end.reason ?? 'no reason given'}){end.message !== undefined && `: ${end.message}`}. {found} shown.</span>
+}
+
+/** Matches come file by file: each file is named once, with its lines under it. */
+function byFile (matches: SearchMatch[]): Array<[string, SearchMatch[]]> {
+  const groups: Array<[string, SearchMatch[]]> = []
+  for (const m of matches) {
+    const last = groups[groups.length - 1]
+    if (last !== undefined && last[0] === m.file) last[1].push(m)
+    else groups.push([m.file, [m]])
+  }
+  return groups
 }

@@ -37,6 +37,11 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
   const s = summary
   const c = s.cluster
   const events = s['warning-events']
+  // Sources inside an image's directory read shorter without it (the whole path is in the link's name).
+  const short = (path: string): string => {
+    for (const dir of s.coverage['image-dirs']) if (path.startsWith(`${dir}/`)) return path.slice(dir.length + 1)
+    return path
+  }
   return (
     <div data-testid='summary'>
       <Title headingLevel='h3' className='mgc-mb-sm'>Cluster</Title>
@@ -55,14 +60,14 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
 
       <Findings title='Cluster operators' total={s['cluster-operators'].total} count={s['cluster-operators'].problems.length} noun='operators' healthy='Every operator is Available, not Degraded and not Progressing.'>
         <Table aria-label='Cluster operators with problems' variant='compact'>
-          <Thead><Tr><Th>Operator</Th><Th>Problems</Th><Th>Messages</Th><Th>Source</Th></Tr></Thead>
+          <Thead><Tr><Th modifier='wrap'>Operator</Th><Th modifier='wrap'>Problems</Th><Th modifier='wrap'>Messages</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
             {s['cluster-operators'].problems.map((o) => (
               <Tr key={o.name}>
                 <Td dataLabel='Operator'>{o.name}</Td>
                 <Td dataLabel='Problems'><Problems problems={o.problems} /></Td>
                 <Td dataLabel='Messages'><Conditions conditions={o.conditions} /></Td>
-                <Td dataLabel='Source'><FileLink path={o.source} openFile={openFile}>{o.source}</FileLink></Td>
+                <Td dataLabel='Source'><FileLink path={o.source} openFile={openFile}>{short(o.source)}</FileLink></Td>
               </Tr>
             ))}
           </Tbody>
@@ -71,7 +76,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
 
       <Findings title='Nodes' total={s.nodes.total} count={s.nodes.problems.length} noun='nodes' healthy='Every node is Ready and reports no pressure.'>
         <Table aria-label='Nodes with problems' variant='compact'>
-          <Thead><Tr><Th>Node</Th><Th>Roles</Th><Th>Problems</Th><Th>Messages</Th><Th>Source</Th></Tr></Thead>
+          <Thead><Tr><Th modifier='wrap'>Node</Th><Th modifier='wrap'>Roles</Th><Th modifier='wrap'>Problems</Th><Th modifier='wrap'>Messages</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
             {s.nodes.problems.map((n) => (
               <Tr key={n.name}>
@@ -79,7 +84,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
                 <Td dataLabel='Roles'>{n.roles.join(', ')}</Td>
                 <Td dataLabel='Problems'><Problems problems={n.problems} /></Td>
                 <Td dataLabel='Messages'><Conditions conditions={n.conditions} /></Td>
-                <Td dataLabel='Source'><FileLink path={n.source} openFile={openFile}>{n.source}</FileLink></Td>
+                <Td dataLabel='Source'><FileLink path={n.source} openFile={openFile}>{short(n.source)}</FileLink></Td>
               </Tr>
             ))}
           </Tbody>
@@ -88,7 +93,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
 
       <Findings title='Pods' total={s.pods.total} count={s.pods.problems.length} omitted={s.pods['problems-omitted']} noun='pods' healthy='No pod is failing, waiting, not ready or restarting.'>
         <Table aria-label='Pods with problems' variant='compact' data-testid='problem-pods'>
-          <Thead><Tr><Th>Namespace</Th><Th>Pod</Th><Th>Container</Th><Th>Reason</Th><Th>Restarts</Th><Th>Last exit code</Th><Th>Source</Th></Tr></Thead>
+          <Thead><Tr><Th modifier='wrap'>Namespace</Th><Th modifier='wrap'>Pod</Th><Th modifier='wrap'>Container</Th><Th modifier='wrap'>Reason</Th><Th modifier='wrap'>Restarts</Th><Th modifier='wrap'>Last exit code</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
             {s.pods.problems.map((p) => (
               <Tr key={`${p.namespace}/${p.pod}/${p.container ?? ''}/${String(p['init-container'])}`}>
@@ -98,7 +103,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
                 <Td dataLabel='Reason'>{p.reason ?? '—'} <Problems problems={p.problems} />{p.message !== null && <div className='mgc-subtle'>{p.message}</div>}</Td>
                 <Td dataLabel='Restarts'>{p['restart-count']}</Td>
                 <Td dataLabel='Last exit code'>{p['last-exit-code'] ?? '—'}{p['last-termination-reason'] !== null && ` (${p['last-termination-reason']})`}</Td>
-                <Td dataLabel='Source'><FileLink path={p.source} openFile={openFile}>{p.source}</FileLink></Td>
+                <Td dataLabel='Source'><FileLink path={p.source} openFile={openFile}>{short(p.source)}</FileLink></Td>
               </Tr>
             ))}
           </Tbody>
@@ -107,7 +112,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
 
       <Findings title='Warning events' total={events.events} count={events.groups.length} omitted={events['groups-omitted']} noun='warning events' healthy='No warning events.' totalText={`${events.events} warning events (${events.occurrences} occurrences${events['untyped-events'] > 0 ? `, ${events['untyped-events']} without a type taken as warnings by their reason` : ''})`}>
         <Table aria-label='Top warning events' variant='compact' data-testid='warning-events'>
-          <Thead><Tr><Th>Count</Th><Th>Reason</Th><Th>Object</Th><Th>Last message</Th><Th>Source</Th></Tr></Thead>
+          <Thead><Tr><Th modifier='wrap'>Count</Th><Th modifier='wrap'>Reason</Th><Th modifier='wrap'>Object</Th><Th modifier='wrap'>Last message</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
             {events.groups.map((g, i) => (
               <Tr key={i}>
@@ -115,7 +120,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
                 <Td dataLabel='Reason'>{g.reason}</Td>
                 <Td dataLabel='Object'>{[g.namespace, g['object-kind'], g['object-name']].filter((x) => x !== null).join(' / ')}</Td>
                 <Td dataLabel='Last message'>{g['last-message'] ?? '—'}</Td>
-                <Td dataLabel='Source'><FileLink path={g.source} openFile={openFile}>{g.source}</FileLink></Td>
+                <Td dataLabel='Source'><FileLink path={g.source} openFile={openFile}>{short(g.source)}</FileLink></Td>
               </Tr>
             ))}
           </Tbody>
@@ -124,7 +129,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
 
       <Findings title='Pending persistent volume claims' total={s['persistent-volume-claims'].total} count={s['persistent-volume-claims'].pending.length} noun='claims' healthy='No claim is pending.'>
         <Table aria-label='Pending persistent volume claims' variant='compact'>
-          <Thead><Tr><Th>Namespace</Th><Th>Claim</Th><Th>Storage class</Th><Th>Requested</Th><Th>Source</Th></Tr></Thead>
+          <Thead><Tr><Th modifier='wrap'>Namespace</Th><Th modifier='wrap'>Claim</Th><Th modifier='wrap'>Storage class</Th><Th modifier='wrap'>Requested</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
             {s['persistent-volume-claims'].pending.map((p) => (
               <Tr key={`${p.namespace}/${p.name}`}>
@@ -132,7 +137,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
                 <Td dataLabel='Claim'>{p.name}</Td>
                 <Td dataLabel='Storage class'>{p['storage-class'] ?? '—'}</Td>
                 <Td dataLabel='Requested'>{p.requested ?? '—'}</Td>
-                <Td dataLabel='Source'><FileLink path={p.source} openFile={openFile}>{p.source}</FileLink></Td>
+                <Td dataLabel='Source'><FileLink path={p.source} openFile={openFile}>{short(p.source)}</FileLink></Td>
               </Tr>
             ))}
           </Tbody>
@@ -141,14 +146,14 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
 
       <Findings title='Failed gather steps' count={s.gather.failures.length} omitted={s.gather['failures-omitted']} noun='failures' healthy={s.gather.logs.length === 0 ? 'No gather log was found.' : 'The gather logs report no failed step.'}>
         <Table aria-label='Failed gather steps' variant='compact' data-testid='gather-failures'>
-          <Thead><Tr><Th>Step</Th><Th>Kind</Th><Th>Message</Th><Th>Source</Th></Tr></Thead>
+          <Thead><Tr><Th modifier='wrap'>Step</Th><Th modifier='wrap'>Kind</Th><Th modifier='wrap'>Message</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
             {s.gather.failures.map((f, i) => (
               <Tr key={i}>
                 <Td dataLabel='Step'>{f.step ?? '—'}</Td>
                 <Td dataLabel='Kind'>{f.kind}</Td>
                 <Td dataLabel='Message' className='mgc-mono'>{f.message}</Td>
-                <Td dataLabel='Source'><FileLink path={f.source} line={f.line} openFile={openFile} /></Td>
+                <Td dataLabel='Source'><FileLink path={f.source} line={f.line} openFile={openFile}>{f.line === null ? short(f.source) : `${short(f.source)}:${f.line}`}</FileLink></Td>
               </Tr>
             ))}
           </Tbody>
