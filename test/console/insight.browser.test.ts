@@ -72,12 +72,15 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     if (service !== undefined) await stopAndClean(service)
   })
 
-  /** The archive's part of the page, whole: a tall window, so that nothing of it scrolls out of sight. */
-  const photograph = async (name: string, height = 2000): Promise<void> => {
+  /** The archive's part of the page, whole: the window made tall enough that none of it scrolls out of sight. */
+  const photograph = async (name: string): Promise<void> => {
     const { page } = browser
-    await page.setViewportSize({ width: 1400, height })
+    const section = page.getByTestId('archive-insight')
+    const box = await section.boundingBox()
+    assert.ok(box !== null)
+    await page.setViewportSize({ width: 1400, height: Math.min(8000, Math.ceil(box.y + box.height) + 200) })
     try {
-      await page.getByTestId('archive-insight').screenshot({ path: join(SCREENSHOTS, name) })
+      await section.screenshot({ path: join(SCREENSHOTS, name) })
     } finally {
       await page.setViewportSize({ width: 1400, height: 900 })
     }
@@ -201,7 +204,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.equal(await page.getByTestId('search-results').locator('.mgc-search-lines > li').count(), matches.length)
     assert.match(await page.getByTestId('search-status').innerText(), new RegExp(`${matches.length} match`))
     await accessible('the search results')
-    await photograph('archive-search.png', 1600)
+    await photograph('archive-search.png')
 
     // A result opens the viewer at that line, marked.
     const first = matches[0]
@@ -242,7 +245,7 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.equal(await page.getByTestId('problem-pods').locator('tbody tr').count(), summary.pods.problems.length)
     for (const section of Object.keys(summary.coverage.sections)) await page.getByTestId('coverage').getByText(section).first().waitFor()
     await accessible('the summary')
-    await photograph('archive-summary.png', 3400)
+    await photograph('archive-summary.png')
 
     // A finding's source opens in the viewer.
     const finding = summary['cluster-operators'].problems[0] ?? summary.pods.problems[0] ?? summary['warning-events'].groups[0]
