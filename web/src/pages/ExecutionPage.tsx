@@ -186,7 +186,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
             </DescriptionList>
             )
           : <p className='mgc-mb-lg'>{e.expired ? 'The archive has expired (removed to make room); the record stays.' : running ? 'The archive is ready when the execution completes.' : 'There is no archive.'}</p>}
-        {hasArchive && e.status === 'completed' && (
+        {hasArchive && !running && (
           <Suspense fallback={<Spinner aria-label='Loading the archive views' />}><ArchiveInsight execution={e} /></Suspense>
         )}
         <Title headingLevel='h2' className='mgc-mt-lg mgc-mb-sm'>Details</Title>
