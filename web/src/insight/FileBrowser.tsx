@@ -59,9 +59,9 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
                       <Tr key={entry.path} data-path={entry.path}>
                         <Td dataLabel='Name'><EntryName entry={entry} id={id} onOpen={go} /></Td>
                         <Td dataLabel='Type'>{entry.archive === true ? 'archive' : entry.type}</Td>
-                        <Td dataLabel='Size' className='mgc-nowrap'>{entry.type === 'directory' ? '—' : formatBytes(entry.size)}</Td>
+                        <Td dataLabel='Size' modifier='nowrap'>{entry.type === 'directory' ? '—' : formatBytes(entry.size)}</Td>
                         <Td dataLabel='Mode' className='mgc-mono'>{entry.mode}</Td>
-                        <Td dataLabel='Modified' className='mgc-nowrap'>{formatTime(entry.mtime)}</Td>
+                        <Td dataLabel='Modified' modifier='nowrap'>{formatTime(entry.mtime)}</Td>
                       </Tr>
                     ))}
                   </Tbody>
@@ -71,12 +71,14 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
                   <Button variant='secondary' isDisabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - pageSize))}>Previous page</Button>
                   <span data-testid='dir-range'>{page.total === 0 ? 0 : offset + 1}–{Math.min(offset + pageSize, page.total)} of {page.total}</span>
                   <Button variant='secondary' isDisabled={offset + pageSize >= page.total} onClick={() => setOffset(offset + pageSize)}>Next page</Button>
-                  <FormSelect
-                    id='dir-page-size' aria-label='Entries per page' className='mgc-page-size' value={String(pageSize)}
-                    onChange={(_e, value) => { setPageSize(Number(value)); setOffset(0) }}
-                  >
-                    {PAGE_SIZES.map((size) => <FormSelectOption key={size} value={String(size)} label={`${size} per page`} />)}
-                  </FormSelect>
+                  <div className='mgc-page-size'>
+                    <FormSelect
+                      id='dir-page-size' aria-label='Entries per page' value={String(pageSize)}
+                      onChange={(_e, value) => { setPageSize(Number(value)); setOffset(0) }}
+                    >
+                      {PAGE_SIZES.map((size) => <FormSelectOption key={size} value={String(size)} label={`${size} per page`} />)}
+                    </FormSelect>
+                  </div>
                 </nav>
               </>
               )}
