@@ -18,13 +18,16 @@ import {
   Spinner,
   Title
 } from '@patternfly/react-core'
-import { useEffect, useMemo, useState } from 'react'
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react'
 
 import { apiFetch, ApiError, authHeaders, ConditionalGet, errorOf, type Execution, isFinished, POLL_MS, storedToken } from '../api'
 import { durationSeconds, formatBytes, formatDuration, formatTime } from '../format'
 import { followLink, navigate } from '../router'
 import { StatusLabel } from '../status'
 import { OutputView } from './OutputView'
+
+// Summary, files, search and comparison: loaded only when an execution with an archive is shown.
+const ArchiveInsight = lazy(async () => await import('../insight/ArchiveInsight'))
 
 /** One execution: its state, its output as it is written, the archive, cancel and delete. */
 export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
@@ -186,6 +189,9 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
             </DescriptionList>
             )
           : <p className='mgc-mb-lg'>{e.expired ? 'The archive has expired (removed to make room); the record stays.' : running ? 'The archive is ready when the execution completes.' : 'There is no archive.'}</p>}
+        {hasArchive && !running && (
+          <Suspense fallback={<Spinner aria-label='Loading the archive views' />}><ArchiveInsight execution={e} /></Suspense>
+        )}
         <Title headingLevel='h2' className='mgc-mt-lg mgc-mb-sm'>Details</Title>
         <DescriptionList isHorizontal isCompact columnModifier={{ lg: '2Col' }} className='mgc-mb-lg' aria-label='Details'>
           {details.map(([term, value]) => (

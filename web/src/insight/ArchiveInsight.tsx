@@ -1,0 +1,52 @@
+import { Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core'
+import { useCallback, useState } from 'react'
+
+import type { Execution } from '../api'
+import { CompareView } from './CompareView'
+import { FileBrowser, type FileLocation } from './FileBrowser'
+import { SearchView } from './SearchView'
+import { SummaryView } from './SummaryView'
+
+type TabKey = 'summary' | 'files' | 'search' | 'compare'
+
+/**
+ * What the archive says, without downloading it: the summary, the files,
+ * search and the comparison with another run. Loaded on its own (it is the
+ * heaviest part of the execution page) once the execution has an archive.
+ * A finding or a search result opens its file in the Files tab, at its line.
+ */
+export function ArchiveInsight ({ execution }: { execution: Execution }): React.ReactNode {
+  const [tab, setTab] = useState<TabKey>('summary')
+  const [location, setLocation] = useState<FileLocation>({ dir: '' })
+
+  const openFile = useCallback((path: string, line?: number): void => {
+    const slash = path.lastIndexOf('/')
+    setLocation({ dir: slash < 0 ? '' : path.slice(0, slash), file: path, ...(line !== undefined && { line }) })
+    setTab('files')
+  }, [])
+
+  return (
+    <section aria-labelledby='archive-insight-title' className='mgc-mt-lg' data-testid='archive-insight'>
+      <Title headingLevel='h2' id='archive-insight-title' className='mgc-mb-sm'>Inside the archive</Title>
+      <Tabs
+        activeKey={tab} onSelect={(_event, key) => setTab(key as TabKey)}
+        aria-label='Inside the archive' mountOnEnter
+      >
+        <Tab eventKey='summary' title={<TabTitleText>Summary</TabTitleText>}>
+          <div className='mgc-tab-body'><SummaryView id={execution.id} openFile={openFile} /></div>
+        </Tab>
+        <Tab eventKey='files' title={<TabTitleText>Files</TabTitleText>}>
+          <div className='mgc-tab-body'><FileBrowser id={execution.id} location={location} onLocation={setLocation} /></div>
+        </Tab>
+        <Tab eventKey='search' title={<TabTitleText>Search</TabTitleText>}>
+          <div className='mgc-tab-body'><SearchView id={execution.id} openFile={openFile} /></div>
+        </Tab>
+        <Tab eventKey='compare' title={<TabTitleText>Compare</TabTitleText>}>
+          <div className='mgc-tab-body'><CompareView execution={execution} openFile={openFile} /></div>
+        </Tab>
+      </Tabs>
+    </section>
+  )
+}
+
+export default ArchiveInsight
