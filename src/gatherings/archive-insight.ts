@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 
 import { ensureIndex } from '../archive/indexer.js'
 import { ArchiveReader } from '../archive/reader.js'
@@ -72,7 +72,13 @@ export class ArchiveInsight {
       await writeFile(`${path}.partial`, JSON.stringify(summary), { mode: PRIVATE_FILE })
       await rename(`${path}.partial`, path)
     } catch (error) {
+      await rm(`${this.o.paths.summary(id)}.partial`, { force: true })
       if (!signal.aborted) this.o.logger.warn({ id, err: error }, 'Summarizing the gathered files failed; the execution has no summary.')
     }
+  }
+
+  /** Forgets an execution's summary (its archive could not be made, so its sources cannot be read). */
+  async forget (id: number): Promise<void> {
+    await rm(this.o.paths.summary(id), { force: true })
   }
 }

@@ -135,6 +135,7 @@ export class Housekeeping {
         ...(redactionCounts !== undefined && { redactionCounts })
       }, g.finishedAt ?? this.#o.now())
       this.#o.logger.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
+      await this.#o.insight.summarizeArchive(id, this.#o.signal)
     }
     await removeTree(destination)
   }

@@ -61,6 +61,8 @@ export async function collectArchive (
       }
     }
   } catch (error) {
+    // No archive: a summary made beside it would name files nobody can read.
+    await o.insight.forget(id)
     if (signal.aborted) return failure(joinFailures(runError, 'packing the archive failed: the service was shutting down'))
     // Unpacked files are never served: after a failed pack (a full disk, typically) they would only
     // hold the space, and keep the final state from being written to a database on the same disk.

@@ -59,7 +59,8 @@ function strayFiles (service: RunningService, records: any[]): string[] {
     }
     for (const entry of readdirSync(join(service.dataDir, name))) {
       if (entry === 'output.log') continue
-      if (entry === 'archive.tar.gz' && g['archive-name'] !== '') continue
+      // An archive, its index (and nested copies) and its summary, only with an archive on record.
+      if (['archive.tar.gz', 'archive.tar.gz.idx', 'archive.tar.gz.idx.nested', 'summary.json'].includes(entry) && g['archive-name'] !== '') continue
       const destination = `must-gather.local.${name}`
       if (entry === destination && (!FINAL.has(g.status) || readdirSync(join(service.dataDir, name, entry)).length === 0)) continue
       stray.push(`${name}/${entry} (${g.status}${g['archive-name'] !== '' ? ', archived' : ''})`)

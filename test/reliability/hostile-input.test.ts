@@ -404,7 +404,7 @@ describe('reliability: hostile input, over HTTP', () => {
     for (const name of readdirSync(service.dataDir)) {
       assert.match(name, /^\d+$/)
       for (const entry of readdirSync(join(service.dataDir, name))) {
-        assert.ok(['output.log', 'archive.tar.gz', `must-gather.local.${name}`].includes(entry), `${name}/${entry}`)
+        assert.ok(['output.log', 'archive.tar.gz', 'archive.tar.gz.idx', 'summary.json', `must-gather.local.${name}`].includes(entry), `${name}/${entry}`)
       }
     }
     report(t, 'hostile input (HTTP)', `${figures.join('; ')}; no file outside the data dir`)
