@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 
+import { PRIVATE_FILE } from '../gatherings/file-modes.js'
 import type { ArchiveFile } from '../gatherings/archive.js'
 import { BlockCompressor, type CompressorOptions } from './compress-pool.js'
 import { memberBody, memberHeader } from './gzip-member.js'
@@ -40,7 +41,8 @@ export async function writeBlockedArchive (source: AsyncIterable<Buffer>, path: 
   const { signal } = options
   const compressor = new BlockCompressor(options)
   const maxInFlight = compressor.size * 2
-  const file = await open(path, 'w')
+  // Readable by the service's user only, whatever the umask (src/gatherings/file-modes.ts).
+  const file = await open(path, 'w', PRIVATE_FILE)
   const hash = createHash('sha256')
   const parser = new TarHeaderParser()
   const blocks = { uncompressed: [] as number[], compressed: [] as number[] }

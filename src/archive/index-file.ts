@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { gunzipSync, gzipSync } from 'node:zlib'
 
+import { PRIVATE_FILE } from '../gatherings/file-modes.js'
 import { ArchiveIndexError } from './errors.js'
 import type { EntryType, IndexEntry } from './tar-headers.js'
 
@@ -99,7 +100,7 @@ export function decodeIndex (data: Buffer, where: string): ArchiveIndex {
 export async function writeIndexFile (path: string, index: ArchiveIndex): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await writeFile(temporary, encodeIndex(index))
+    await writeFile(temporary, encodeIndex(index), { mode: PRIVATE_FILE })
     await rename(temporary, path)
   } catch (error) {
     await rm(temporary, { force: true })

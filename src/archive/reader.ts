@@ -3,6 +3,7 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 
+import { PRIVATE_DIRECTORY } from '../gatherings/file-modes.js'
 import { BlockSource } from './block-source.js'
 import { writeBlockedArchive } from './block-writer.js'
 import { gunzipStream } from './gunzip-stream.js'
@@ -224,7 +225,7 @@ export class ArchiveReader {
     } catch (error) {
       if (!(error instanceof ArchiveIndexError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
-    await mkdir(this.#nestedDir, { recursive: true })
+    await mkdir(this.#nestedDir, { recursive: true, mode: PRIVATE_DIRECTORY })
     const partial = `${copy}.${process.pid}.${Date.now()}.partial`
     try {
       const tar = gunzipStream(Readable.from(this.chunks(entry)))
