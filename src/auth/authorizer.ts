@@ -36,8 +36,8 @@ export const hashToken = (token: string): string => createHash('sha256').update(
  * time and a bounded number of entries: "allowed" for AUTH_CACHE_TTL, a
  * rejection for at most 10 s (so a flood of one bad token costs one review),
  * each in its own cache (so bad tokens cannot push out good ones). A client
- * address whose tokens were rejected AUTH_FAILURE_LIMIT times in a minute is
- * not asked about new tokens until the minute is over. A failing or slow API
+ * address that presented AUTH_FAILURE_LIMIT tokens the cluster does not know
+ * (401s) in a minute is not asked about new tokens until the minute is over. A failing or slow API
  * server yields "unavailable" after the timeout: never a hang, never "allowed".
  */
 export class TokenAuthorizer {
@@ -70,8 +70,10 @@ export class TokenAuthorizer {
       return { outcome: 'throttled', retryAfterSeconds, reason: `too many rejected tokens from this address (AUTH_FAILURE_LIMIT=${this.#o.failuresPerMinute} a minute); retry in ${retryAfterSeconds} s` }
     }
     const decision = await this.#review(token, key)
-    if (decision.outcome === 'unauthenticated' || decision.outcome === 'forbidden') {
-      this.#rejections?.set(key, decision)
+    if (decision.outcome === 'unauthenticated' || decision.outcome === 'forbidden') this.#rejections?.set(key, decision)
+    // Only tokens the cluster does not know count against the address: a real user without access
+    // (403), whose console keeps polling, must not lock out everyone behind the same address.
+    if (decision.outcome === 'unauthenticated') {
       const counted = failures ?? { count: 0, start: Date.now() }
       counted.count++
       if (failures === undefined) this.#failures.set(clientAddress, counted)
