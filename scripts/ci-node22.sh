@@ -47,6 +47,8 @@ tar -C "$root" -cf - \
   --exclude=./node_modules --exclude=./.git --exclude=./dist --exclude=./data \
   --exclude=./coverage --exclude=./.bench . | tar -C "$tree" -xf -
 cp -al "$root/node_modules" "$tree/node_modules" 2>/dev/null || cp -a "$root/node_modules" "$tree/node_modules"
+# The real must-gather sample sits in shared/ beside the checkout (as in CI): beside the copy too.
+if [ -d "$root/../shared" ]; then ln -s "$(cd "$root/../shared" && pwd)" "$work/shared"; fi
 # A real copy: the rebuild must not write through the hard links into the working tree.
 rm -rf "$tree/node_modules/better-sqlite3"
 cp -a "$root/node_modules/better-sqlite3" "$tree/node_modules/better-sqlite3"

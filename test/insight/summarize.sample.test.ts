@@ -15,7 +15,7 @@ import { DirectoryTreeSource, summarize, type Summary } from '../../src/insight/
 import { readObjects } from '../../src/insight/yaml-objects.js'
 
 const run = promisify(execFile)
-const ARCHIVE = '/work/shared/samples/must-gather-aws/must-gather-aws.tar.xz'
+const ARCHIVE = join(import.meta.dirname, '..', '..', '..', 'shared', 'samples', 'must-gather-aws', 'must-gather-aws.tar.xz')
 
 type Obj = Record<string, any>
 
