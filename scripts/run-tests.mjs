@@ -41,10 +41,13 @@ if (files.some((file) => file.startsWith(join('test', 'console')))) {
   } else {
     env.CHROMIUM_PATH = browser
   }
-  if (consoleBuildIsStale()) {
-    console.error('Building the console (web/ changed since dist/console was built)…')
-    execFileSync(process.execPath, [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join('web', 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' })
-  }
+}
+// A service started by a test serves the console at /: build it when it is missing or stale, for
+// every test that starts one (security.http asks for /, the MCP and route tests start the service).
+const startsService = ['console', 'routes', 'mcp', 'reliability'].map((dir) => join('test', dir))
+if (files.some((file) => startsService.some((dir) => file.startsWith(dir))) && consoleBuildIsStale()) {
+  console.error('Building the console (web/ changed since dist/console was built)…')
+  execFileSync(process.execPath, [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join('web', 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' })
 }
 
 /** Whether dist/console is missing or older than anything under web/. */
