@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node'
 import { Ajv } from 'ajv'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy'
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget'
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding'
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role'
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding'
@@ -41,6 +42,7 @@ const KINDS: Record<string, Kind> = {
   'v1 PersistentVolumeClaim': { model: PersistentVolumeClaim, fields: 'V1PersistentVolumeClaim', namespaced: true },
   'v1 Secret': { model: Secret, fields: 'V1Secret', namespaced: true },
   'networking.k8s.io/v1 NetworkPolicy': { model: NetworkPolicy, fields: 'V1NetworkPolicy', namespaced: true },
+  'policy/v1 PodDisruptionBudget': { model: PodDisruptionBudget, fields: 'V1PodDisruptionBudget', namespaced: true },
   'rbac.authorization.k8s.io/v1 ClusterRoleBinding': { model: ClusterRoleBinding, fields: 'V1ClusterRoleBinding', namespaced: false },
   'rbac.authorization.k8s.io/v1 Role': { model: Role, fields: 'V1Role', namespaced: true },
   'rbac.authorization.k8s.io/v1 RoleBinding': { model: RoleBinding, fields: 'V1RoleBinding', namespaced: true },
