@@ -13,6 +13,7 @@ import { GatheringPaths } from './gatherings/paths.js'
 import { AmbientCredentials, KubeconfigCredentials, type RunCredentials } from './gatherings/run-credentials.js'
 import { GatheringCreator } from './gatherings/create-gathering.js'
 import { GatheringRunner } from './gatherings/runner.js'
+import { SERVICE_VERSION } from './release.js'
 import { StorageQuota } from './gatherings/storage-quota.js'
 import { OutputFollowers } from './http/bodies/output-followers.js'
 import { limitConnections, tlsHandshakeTimeout } from './http/servers/connections.js'
@@ -178,6 +179,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     metrics,
     quota,
     store,
+    replica: config.replicaName,
+    leaseMs: config.replicaLeaseMs,
     paths,
     logger: app.log,
     ocPath: config.ocPath,
@@ -264,6 +267,8 @@ export async function buildApp ({ config, logger = false, env = process.env, sto
     creator,
     views: new GatheringViews({
       store,
+      databaseId: await store.databaseId(),
+      release: SERVICE_VERSION,
       runs: runner,
       cache: responseCache,
       entries: listEntries,

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os'
+
 import { imageReferenceError } from '../gatherings/references.js'
 import { formatGoDuration } from './go-duration.js'
 import { type ConnectionConfig, loadConnectionConfig } from './connections.js'
@@ -21,6 +23,10 @@ export interface Config extends SecurityConfig, ConnectionConfig, RedactionConfi
   databasePoolSize: number
   /** `DATABASE_STATEMENT_TIMEOUT`: longest a PostgreSQL statement may run (default: 10s). */
   databaseStatementTimeoutMs: number
+  /** `REPLICA_NAME`: this replica's name in the database: its lease, its runs (default: the host name, the pod's name in Kubernetes). */
+  replicaName: string
+  /** `REPLICA_LEASE`: a replica whose lease is older is gone, and another takes over its work (default: 30s; renewed every third of it). */
+  replicaLeaseMs: number
   /** `DATA_DIR`: where each gathering's output, files and archive live (default: ./data/gatherings). */
   dataDir: string
   /** `OC_PATH`: the `oc` executable, a path or a name looked up on PATH (default: oc). */
@@ -113,6 +119,8 @@ export function loadConfig (env: Env): Config {
     databaseUrl: databaseUrl(read('DATABASE_URL')),
     databasePoolSize: integer('DATABASE_POOL_SIZE', read('DATABASE_POOL_SIZE') ?? '10', 1, 1000),
     databaseStatementTimeoutMs: duration('DATABASE_STATEMENT_TIMEOUT', read('DATABASE_STATEMENT_TIMEOUT') ?? '10s', { positive: true }),
+    replicaName: replicaName(read('REPLICA_NAME') ?? hostname()),
+    replicaLeaseMs: duration('REPLICA_LEASE', read('REPLICA_LEASE') ?? '30s', { positive: true }),
     dataDir: read('DATA_DIR') ?? './data/gatherings',
     ocPath: read('OC_PATH') ?? 'oc',
     defaultImage,
@@ -137,6 +145,14 @@ export function loadConfig (env: Env): Config {
 }
 
 /** A PostgreSQL URL, or nothing. The error never repeats the value: it may hold a password. */
+/** A name others read in logs and error messages ("interrupted: replica <name> stopped"). */
+function replicaName (value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(value)) {
+    throw new ConfigError('REPLICA_NAME', `"${value.slice(0, 64)}" is not a name: letters, digits, '.', '_' and '-', at most 253, starting with a letter or digit`)
+  }
+  return value
+}
+
 function databaseUrl (value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined
   let url: URL | undefined

@@ -9,8 +9,8 @@ import { type RequestDefaults, validateRequest } from './validate-request.js'
 
 export interface GatheringCreatorOptions {
   store: GatheringStore
-  /** Where admission happens: the queue of this process. */
-  queue: { admit: (user: string) => Admission }
+  /** Where admission happens: this replica's view of the shared queue. */
+  queue: { admit: (user: string) => Promise<Admission> }
   quota: Pick<StorageQuota, 'ensureRoom'>
   defaults: RequestDefaults
   imagePolicy: ImagePolicy
@@ -35,7 +35,10 @@ export interface Caller {
  * change nothing come first (validation, image and argument policy), then
  * queue admission (a place is held, nothing written), and only then storage
  * room, which may expire old archives: never for a request the queue would
- * refuse. The insert comes last.
+ * refuse. The insert comes last, counting the queue again in the same
+ * transaction (the queue is every replica's; the one race left, another
+ * replica taking the last place between the two counts, refuses after room
+ * was made).
  */
 export class GatheringCreator {
   constructor (private readonly o: GatheringCreatorOptions) {}
@@ -61,10 +64,13 @@ export class GatheringCreator {
     if (this.o.argumentPolicy !== undefined) checkArgumentPolicy(options, this.o.argumentPolicy)
     const refusal = this.o.serverRefusal(options.server)
     if (refusal !== undefined) throw new RequestNotAllowedError('server', refusal)
-    const admission = this.o.queue.admit(caller.username)
+    const admission = await this.o.queue.admit(caller.username)
     try {
       await this.o.quota.ensureRoom()
-      const gathering = await this.o.store.insert({ customName, options, createdAt: this.o.now(), createdBy: caller.username })
+      // The store counts the queue again with the insert: another replica may have admitted one meanwhile.
+      const gathering = await this.o.store.insert(
+        { customName, options, createdAt: this.o.now(), createdBy: caller.username, acceptedBy: admission.acceptedBy },
+        admission.limits())
       admission.enqueue(gathering, caller.token)
       return gathering
     } catch (error) {

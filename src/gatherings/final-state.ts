@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js'
-import type { GatheringStore } from '../storage/types.js'
+import type { Claim, GatheringStore } from '../storage/types.js'
 import type { GatheringResult } from './types.js'
 
 /** Waits between attempts: a locked database frees up in moments, a full disk may take minutes. */
@@ -7,6 +7,8 @@ const RETRY_DELAYS_MS = [250, 1000, 5000, 15_000, 30_000]
 
 export interface FinalStateWrite {
   store: GatheringStore
+  /** The run's hold on the gathering: a record another replica took over (or deleted) is not written. */
+  claim: Claim
   logger: Logger
   /** Ends the retries (service shutdown, or the gathering deleted). */
   signal: AbortSignal
@@ -14,7 +16,7 @@ export interface FinalStateWrite {
 
 /**
  * Writes a gathering's terminal state, retrying with growing waits (30 s
- * apart at most) until it is written, the gathering is gone, or `signal`
+ * apart at most) until it is written, the run's claim is gone, or `signal`
  * ends the retries: a locked database frees up, and a full disk gets room
  * when housekeeping or a person frees it. Meanwhile the record stays
  * `inprogress` and the run keeps its slot.
@@ -26,7 +28,10 @@ export interface FinalStateWrite {
 export async function recordFinalState (id: number, result: GatheringResult, at: string, o: FinalStateWrite): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await o.store.finish(id, result, at)
+      if (!await o.store.finish(id, result, at, o.claim)) {
+        o.logger.warn({ id }, 'The final state was not written: the gathering was deleted, or another replica took it over.')
+        return false
+      }
       if (attempt > 0) o.logger.info({ id, attempts: attempt + 1 }, 'Recorded the final state after retrying.')
       return true
     } catch (error) {

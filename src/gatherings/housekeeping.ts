@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { access, readdir, rm } from 'node:fs/promises'
 
 import type { Logger } from '../logger.js'
-import type { GatheringStore } from '../storage/types.js'
+import type { GatheringStore, RunProcess } from '../storage/types.js'
 import { type ArchiveFile, hashFile, hasAnyFile } from './archive.js'
 import { indexPathOf } from '../archive/index-file.js'
 import type { ArchiveInsight } from './archive-insight.js'
@@ -13,11 +13,14 @@ import { readFileTail } from './output-log.js'
 import { archiveFileName, type GatheringPaths } from './paths.js'
 import { packDestination } from './packing.js'
 import { isStillRunning, processesWorkingIn, signalGroup, stopGroup } from './process-group.js'
+import { credentialsLostWith, interruptedBy } from './run-failure.js'
 import { failure } from './result.js'
 import type { GatheringResult } from './types.js'
 
 export interface HousekeepingOptions {
   store: GatheringStore
+  /** REPLICA_NAME: whose runs, processes and leftovers are this process's to recover. */
+  replica: string
   paths: GatheringPaths
   logger: Logger
   /** Between SIGTERM and SIGKILL for an orphaned oc. */
@@ -33,6 +36,8 @@ export interface HousekeepingOptions {
   insight: ArchiveInsight
   /** Leftovers of an execution that asked for redaction are redacted before they are packed. */
   redaction: RedactionSettings
+  /** OC_CREDENTIALS=caller: a gone replica's queue cannot run anywhere else (the tokens were in its memory). */
+  callerCredentials: boolean
   now: () => string
 }
 
@@ -52,42 +57,76 @@ export class Housekeeping {
     this.#o = options
   }
 
-  /** Everything a previous process left behind; runs nothing new. */
+  /** Everything this replica's previous process left behind; runs nothing new. */
   async recover (): Promise<void> {
-    await this.#recoverInterrupted()
+    await this.#stopOwnOrphans()
+    // Its own runs, and runs from before replicas had names (a single process, upgraded).
+    await this.#interruptRunsOf(this.#o.replica)
+    await this.#interruptRunsOf('')
     await this.#reconcileDirectories()
     // One stat per archive: in the background, so that start-up stays fast with many records.
     // Then archives without an index or summary (made before this release) get them, one at a time.
     this.#o.background.track(this.#markVanishedArchives().then(() => this.#indexOlderArchives()))
   }
 
-  /** Gatherings a dead service process left `inprogress` end as `error`; their oc processes are stopped. */
-  async #recoverInterrupted (): Promise<void> {
-    for (const id of await this.#o.store.idsByStatus('inprogress')) {
-      const recorded = await this.#o.store.runProcess(id)
-      // The pid is recorded just after spawning; a kill in between leaves only the
-      // working directory (each run's own) to find its oc by.
-      const orphans = recorded !== null && await isStillRunning(recorded)
-        ? [recorded]
-        : await processesWorkingIn(this.#o.paths.dir(id))
-      for (const orphan of orphans) {
-        this.#o.logger.warn({ id, pid: orphan.pid }, 'Stopping oc left running by a previous service process.')
-        this.#o.background.track(stopGroup(orphan.pid, this.#o.cancelGraceMs, () => isStillRunning(orphan))
-          .then(() => signalGroup(orphan.pid, 'SIGKILL')))
-      }
+  /**
+   * A replica whose lease lapsed (killed, its node lost): its runs end as
+   * `error` "interrupted: replica <name> stopped" with what they gathered
+   * packed (DATA_DIR is shared); its queue is any replica's to run, unless
+   * callers' tokens were needed, which died with it.
+   */
+  async takeOverFrom (gone: string): Promise<void> {
+    await this.#interruptRunsOf(gone)
+    if (!this.#o.callerCredentials) return
+    const failed = await this.#o.store.failQueued(gone, credentialsLostWith(gone), this.#o.now())
+    if (failed.length > 0) this.#o.logger.warn({ gone, ids: failed }, 'Queued gatherings of a gone replica cannot run without their callers\' tokens; ended.')
+  }
+
+  /**
+   * oc processes this replica started and did not see end (the service was
+   * killed): stopped, whatever their records say now (another replica may
+   * have taken the run over meanwhile; it cannot reach this replica's processes).
+   */
+  async #stopOwnOrphans (): Promise<void> {
+    for (const recorded of await this.#o.store.processesOf(this.#o.replica)) {
+      if (await isStillRunning(recorded)) this.#stopOrphan(recorded.id, recorded)
+      await this.#o.store.recordProcess(recorded.id, null)
+    }
+  }
+
+  #stopOrphan (id: number, orphan: RunProcess): void {
+    this.#o.logger.warn({ id, pid: orphan.pid }, 'Stopping oc left running by a previous service process.')
+    this.#o.background.track(stopGroup(orphan.pid, this.#o.cancelGraceMs, () => isStillRunning(orphan))
+      .then(() => signalGroup(orphan.pid, 'SIGKILL')))
+  }
+
+  /**
+   * Runs `from` held end as `error`, keeping an archive renamed into place
+   * before the end; what they gathered is packed. Each is taken over first
+   * (a compare-and-set), so with several replicas at it each run is ended
+   * once, and a `from` that is still alive writes nothing more to it.
+   */
+  async #interruptRunsOf (from: string): Promise<void> {
+    const own = from === this.#o.replica || from === ''
+    const message = interruptedBy(own ? undefined : from)
+    for (const { id } of await this.#o.store.runsOf(from)) {
+      const claim = await this.#o.store.takeOver(id, from, this.#o.replica)
+      if (claim === undefined) continue // another replica took it, or it ended meanwhile
+      // Killed between spawning oc and recording its pid: its working directory (each run's own) finds it.
+      if (own) for (const orphan of await processesWorkingIn(this.#o.paths.dir(id))) this.#stopOrphan(id, orphan)
       await rm(this.#o.paths.partialArchive(id), { force: true })
       const archive = await existingArchive(this.#o.paths.archive(id))
       const { tail, size } = await readFileTail(this.#o.paths.output(id), this.#o.outputTailLimit)
       const gathering = await this.#o.store.get(id)
       if (gathering === undefined) continue // deleted by another request meanwhile
       const interrupted: GatheringResult = {
-        ...failure('interrupted by service restart'),
+        ...failure(message),
         ...(archive !== undefined && { archiveName: archiveFileName(id, gathering.customName), archiveSize: archive.size, archiveSha256: archive.sha256 }),
         outputTail: tail,
         outputSize: size
       }
-      await this.#o.store.finish(id, interrupted, this.#o.now())
-      this.#o.logger.warn({ id }, 'Gathering interrupted by service restart.')
+      if (!await this.#o.store.finish(id, interrupted, this.#o.now(), claim)) continue
+      this.#o.logger.warn({ id, replica: from === '' ? undefined : from }, `Gathering ${message}.`)
       if (archive === undefined) this.#o.background.track(this.#packLeftovers(id))
     }
   }
@@ -146,8 +185,11 @@ export class Housekeeping {
    * files (a shutdown cancelled them mid-run) get them packed.
    */
   async #reconcileDirectories (): Promise<void> {
+    // Directories first: a run makes its directory after its record exists, so a directory seen
+    // here without a record is one whose record was deleted (another replica's new run is not).
+    const names = await readdir(this.#o.paths.root)
     const records = await this.#o.store.fileStates()
-    for (const name of await readdir(this.#o.paths.root)) {
+    for (const name of names) {
       const id = this.#o.paths.idOf(name)
       if (id === undefined) continue
       const g = records.get(id)
@@ -157,6 +199,8 @@ export class Housekeeping {
         continue
       }
       if (g.status === 'new' || g.status === 'inprogress') continue
+      // Another replica's finished run: its own process tidies up after it.
+      if (g.owner !== this.#o.replica && g.owner !== '') continue
       // Synchronous on purpose: this runs before listening, and one stat each is ~10x
       // quicker than an awaited readdir (100,000 records: about a second less).
       if (!existsSync(this.#o.paths.destination(id))) continue
@@ -216,6 +260,8 @@ export class Housekeeping {
       if (existsSync(indexPathOf(archivePath)) && existsSync(this.#o.paths.summary(id))) continue
       const g = await this.#o.store.get(id)
       if (g === undefined || g.archiveName === '' || !existsSync(archivePath)) continue
+      // Several replicas start at once after an upgrade: each archive is re-packed by one of them.
+      if (!await this.#o.store.adopt(id, this.#o.replica)) continue
       const before = { size: g.archiveSize, sha256: g.archiveSha256 }
       const after = await this.#o.insight.index(id, before, this.#o.signal)
       if (after.sha256 !== before.sha256) {

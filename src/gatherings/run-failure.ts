@@ -6,6 +6,17 @@ import type { OcRunOutcome } from './oc-process.js'
 export const CREDENTIALS_LOST = 'the service restarted before this execution could start; callers\' credentials are kept in memory only, ' +
   'so the request must be repeated'
 
+/** A replica's run a restart or a lapsed lease cut short. */
+export function interruptedBy (replica: string | undefined): string {
+  return replica === undefined ? 'interrupted by service restart' : `interrupted: replica ${replica} stopped`
+}
+
+/** A queued execution whose caller's token died with the replica that admitted it. */
+export function credentialsLostWith (replica: string): string {
+  return `the replica that accepted this execution (${replica === '' ? 'a previous service process' : replica}) stopped before it could start; ` +
+    'callers\' credentials are kept in memory only, so the request must be repeated'
+}
+
 export const SHUTDOWN_CANCELLED = 'cancelled: the service was shutting down'
 
 export interface RunFailureContext {

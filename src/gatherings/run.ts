@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
-import type { GatheringStore } from '../storage/types.js'
+import type { Claim, GatheringStore } from '../storage/types.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
 import { redactGathered, type RedactionSettings } from './redaction-step.js'
@@ -65,17 +65,24 @@ export class GatheringRun {
   readonly phase = new PhaseTracker()
   #output: OutputLog | undefined
   readonly #cancel = new AbortController()
-  /** Set when DELETE removes the gathering: its record must not be written again. */
+  /** Set when DELETE removes the gathering, or another replica took it over: its record must not be written again. */
   #removed = false
+  #settled = false
 
-  constructor (readonly id: number, private readonly token: string | undefined, private readonly o: RunContext) {}
+  /** `claim`: this replica's hold on the run, already marked started in the store (see GatheringStore.claimNext). */
+  constructor (readonly id: number, private readonly token: string | undefined, private readonly claim: Claim, private readonly o: RunContext) {}
+
+  /** The final state is written: the record no longer shows the run as held, and that is not a loss. */
+  get settled (): boolean {
+    return this.#settled
+  }
 
   /** Output so far (fresher than the record), once oc's output is open. */
   get output (): OutputLog | undefined {
     return this.#output
   }
 
-  /** DELETE: stop oc (SIGTERM, SIGKILL after the grace period) and write nothing more. */
+  /** DELETE, or the claim lost: stop oc (SIGTERM, SIGKILL after the grace period) and write nothing more. */
   remove (): void {
     this.#removed = true
     this.#cancel.abort()
@@ -84,23 +91,26 @@ export class GatheringRun {
   async execute (): Promise<void> {
     const { id, o } = this
     const log = o.logger.child({ id })
-    const startedAt = o.now()
+    let startedAt = o.now()
     const signal = AbortSignal.any([this.#cancel.signal, o.shutdown])
     let result: GatheringResult = failure(`internal error: gathering ${id} ended without a result`)
     let credentials: PreparedCredentials | undefined
     let flusher: OutputFlusher | undefined
     let deletedBeforeStart = false
     try {
-      if (!await o.store.markStarted(id, startedAt)) {
-        deletedBeforeStart = true
+      const gathering = await o.store.get(id)
+      if (gathering === undefined) {
+        deletedBeforeStart = true // deleted just after it was claimed
         return
       }
-      const gathering = await o.store.get(id)
-      if (gathering === undefined) return // deleted just now
+      startedAt = gathering.startedAt ?? startedAt
       log.info({ customName: gathering.customName, images: gathering.options.images }, 'Gathering started.')
       await mkdir(o.paths.destination(id), { recursive: true, mode: PRIVATE_DIRECTORY })
       this.#output = new OutputLog(o.paths.output(id), o.outputTailLimit)
-      flusher = new OutputFlusher(id, this.#output, o)
+      flusher = new OutputFlusher(id, this.#output, this.claim, () => this.phase.phase, o, () => {
+        log.warn({ claim: this.claim }, 'This replica no longer holds this gathering (deleted, or taken over); stopping its oc.')
+        this.remove()
+      })
       if (o.credentials.needsCallerToken && this.token === undefined) {
         result = failure(CREDENTIALS_LOST)
         return
@@ -113,6 +123,7 @@ export class GatheringRun {
         return
       }
       const output = this.#output
+      let recordingProcess: Promise<void> | undefined
       const outcome = await runOc({
         ocPath: o.ocPath,
         args: buildOcArgs(gathering.options, o.paths.destination(id)),
@@ -125,11 +136,16 @@ export class GatheringRun {
         signal,
         onSpawn: (pid) => {
           // Recorded so that a restarted service can find and stop this process.
-          o.background.track(processStartTicks(pid).then(async (startTicks) => {
-            if (startTicks !== undefined) await o.store.recordProcess(id, { pid, startTicks })
-          }))
+          recordingProcess = processStartTicks(pid).then(async (startTicks) => {
+            if (startTicks !== undefined) await o.store.recordProcess(id, { pid, startTicks }, this.claim)
+          })
+          o.background.track(recordingProcess)
         }
       })
+      // oc and its group have ended: nothing is left for a restart to stop. (Kept while it ran, also
+      // if another replica took the run over meanwhile: this replica stops it when it comes back.)
+      await recordingProcess?.catch(() => {})
+      await o.store.recordProcess(id, null).catch((error: unknown) => log.warn({ err: error }, 'Clearing the recorded oc process failed; a restart checks it.'))
       await credentials.release()
       if (this.#removed) return
       this.phase.enter('packing')
@@ -165,7 +181,9 @@ export class GatheringRun {
     const finishedAt = o.now()
     const full = { ...result, outputTail: this.#output?.tail() ?? '', outputSize: this.#output?.size ?? 0 }
     const retriesEnd = AbortSignal.any([this.#cancel.signal, o.shutdown])
-    if (!await recordFinalState(id, full, finishedAt, { store: o.store, logger: log, signal: retriesEnd })) return
+    const written = await recordFinalState(id, full, finishedAt, { store: o.store, claim: this.claim, logger: log, signal: retriesEnd })
+    this.#settled = true
+    if (!written) return
     if (result.archiveSize > 0) await o.quota?.enforce(id).catch((error: unknown) => log.error({ err: error }, 'Enforcing MAX_STORAGE failed.'))
     const durationMs = Date.parse(finishedAt) - Date.parse(startedAt)
     o.metrics?.finished(result.status, durationMs / 1000, result.archiveSize)

@@ -2,7 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises'
 
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
-import type { GatheringStore } from '../storage/types.js'
+import type { Claim, GatheringStore, QueueLimits } from '../storage/types.js'
 import { ArchiveInsight } from './archive-insight.js'
 import { BackgroundTasks } from './background-tasks.js'
 import { ShuttingDownError } from './errors.js'
@@ -13,13 +13,19 @@ import type { GatheringPaths } from './paths.js'
 import type { Phase } from './phase.js'
 import { GatheringRun, type RunContext } from './run.js'
 import type { RedactionSettings } from './redaction-step.js'
-import { RunQueue } from './run-queue.js'
+import { PendingAdmissions } from './pending-admissions.js'
+import { queueRefusal } from './queue-limits.js'
+import { ReplicaLease } from './replica-lease.js'
 import type { RunCredentials } from './run-credentials.js'
 import type { StorageQuota } from './storage-quota.js'
 import type { Gathering } from './types.js'
 
 export interface RunnerOptions {
   store: GatheringStore
+  /** REPLICA_NAME: this replica's name in the database (its lease, its claims). */
+  replica: string
+  /** REPLICA_LEASE: a replica whose lease is older is gone, and its work is taken over. */
+  leaseMs: number
   paths: GatheringPaths
   logger: Logger
   ocPath: string
@@ -27,9 +33,9 @@ export interface RunnerOptions {
   ocEnv: NodeJS.ProcessEnv
   /** How oc authenticates for each run. */
   credentials: RunCredentials
-  /** Gatherings running at once (default: 4). */
+  /** Gatherings running at once on this replica (default: 4). */
   maxConcurrent: number
-  /** Gatherings waiting before admission refuses (default: 100). */
+  /** Gatherings waiting, every replica's, before admission refuses (default: 100). */
   maxQueued: number
   /** Of those, one user's at most; undefined when callers are not told apart (AUTH_MODE=none). */
   maxQueuedPerUser?: number | undefined
@@ -53,6 +59,10 @@ export interface RunnerOptions {
 
 /** A place in the queue for a gathering about to be recorded (see GatheringCreator). */
 export interface Admission {
+  /** The replica admitting it, recorded with it. */
+  acceptedBy: string
+  /** What the store's insert checks again, across replicas, in one transaction with the insert. */
+  limits: () => QueueLimits
   /** The recorded gathering joins the queue; `token` (the caller's) is kept in memory until its run ends. */
   enqueue (gathering: Gathering, token: string | undefined): void
   /** Nothing was recorded: the place is given back. */
@@ -60,34 +70,57 @@ export interface Admission {
 }
 
 const CLEANUP_INTERVAL_MS = 60_000
+/**
+ * How often a replica with free slots looks for queued gatherings (others
+ * admitted), and a replica with runs checks that it still holds them (a
+ * delete or a takeover elsewhere): within this plus the kill grace, oc stops.
+ */
+const WATCH_INTERVAL_MS = 1000
+
+interface ActiveRun {
+  run: GatheringRun
+  claim: Claim
+  done: Promise<void>
+}
 
 /**
- * The queue and the runs of this process: admits, starts as slots free up,
- * cancels, and shuts down. One run's life is GatheringRun's; what a previous
- * process left behind, and retention, are Housekeeping's.
+ * This replica's runs and its part of the queue. The queue is the store's:
+ * queued gatherings are records, and each replica claims the oldest one
+ * whenever it has a free slot (at once for what it admitted itself, within
+ * a second for what others did). Every write a run makes names its claim,
+ * and a run whose claim is gone (deleted, or taken over after this replica's
+ * lease lapsed) is stopped at once. One run's life is GatheringRun's; what a
+ * previous process or a gone replica left behind, and retention, are
+ * Housekeeping's.
  */
 export class GatheringRunner {
   readonly #o: RunnerOptions
   readonly #log: Logger
-  readonly #queue: RunQueue
-  readonly #active = new Map<number, { run: GatheringRun, done: Promise<void> }>()
+  readonly #pending = new PendingAdmissions()
+  readonly #active = new Map<number, ActiveRun>()
   readonly #background: BackgroundTasks
-  /** Callers' tokens for queued gatherings: memory only, by design. */
+  /** Callers' tokens for gatherings this replica admitted: memory only, by design. */
   readonly #tokens = new Map<number, string>()
   readonly #shutdown = new AbortController()
   readonly #housekeeping: Housekeeping
+  readonly #lease: ReplicaLease
   readonly #context: RunContext
   /** The archives' indexes and summaries, which routes read too. */
   readonly insight: ArchiveInsight
   #accepting = true
   #processing = false
   #cleanupTimer: NodeJS.Timeout | undefined
+  #watchTimer: NodeJS.Timeout | undefined
   #stopping: Promise<void> | undefined
+  /** A claim loop is running; `#claimAgain`: something was queued meanwhile. */
+  #claiming = false
+  #claimAgain = false
+  #watching: Promise<void> | undefined
+  #queuedCount = 0
 
   constructor (options: RunnerOptions) {
     this.#o = options
     this.#log = options.logger.child({ component: 'runner' })
-    this.#queue = new RunQueue({ maxConcurrent: options.maxConcurrent, maxQueued: options.maxQueued, maxQueuedPerUser: options.maxQueuedPerUser })
     this.#background = new BackgroundTasks(this.#log)
     this.insight = new ArchiveInsight({ paths: options.paths, logger: this.#log })
     const now = (): string => (options.now?.() ?? new Date()).toISOString()
@@ -95,6 +128,7 @@ export class GatheringRunner {
     this.#context = { ...options, logger: this.#log, background: this.#background, insight, shutdown: this.#shutdown.signal, now }
     this.#housekeeping = new Housekeeping({
       store: options.store,
+      replica: options.replica,
       paths: options.paths,
       logger: this.#log,
       cancelGraceMs: options.cancelGraceMs,
@@ -104,12 +138,22 @@ export class GatheringRunner {
       background: this.#background,
       insight,
       redaction: options.redaction,
+      callerCredentials: options.credentials.needsCallerToken,
+      now
+    })
+    this.#lease = new ReplicaLease({
+      store: options.store,
+      replica: options.replica,
+      leaseMs: options.leaseMs,
+      logger: this.#log,
+      takeOver: (gone) => this.#housekeeping.takeOverFrom(gone),
       now
     })
   }
 
+  /** Gatherings waiting, every replica's (as last counted: at most a second old while processing). */
   get queuedCount (): number {
-    return this.#queue.waitingCount
+    return this.#queuedCount
   }
 
   get runningCount (): number {
@@ -121,22 +165,27 @@ export class GatheringRunner {
     return this.#accepting
   }
 
+  /** REPLICA_NAME. */
+  get replica (): string {
+    return this.#o.replica
+  }
+
   /**
-   * Recovers what a previous process left behind, so the records are right
-   * before anyone reads them. Runs nothing: `startProcessing` does.
+   * Joins the replicas and recovers what this replica's previous process
+   * left behind, so the records are right before anyone reads them. Runs
+   * nothing: `startProcessing` does.
    */
   async recover (): Promise<void> {
     await mkdir(this.#o.paths.root, { recursive: true, mode: PRIVATE_DIRECTORY })
     // Also a data directory an older release made world-readable.
     await chmod(this.#o.paths.root, PRIVATE_DIRECTORY)
     await this.#o.credentials.clear()
+    await this.#lease.join()
     await this.#housekeeping.recover()
-    const queued = await this.#o.store.idsByStatus('new')
-    // Oldest first, as they were queued (getMany answers newest first).
-    this.#queue.restore((await this.#o.store.getMany(queued, 0)).reverse())
+    this.#queuedCount = (await this.#o.store.queuedCounts('')).total
   }
 
-  /** Starts running the queue and the retention sweep (once the service is listening). */
+  /** Starts claiming queued gatherings, the lease's beat and the retention sweep (once the service is listening). */
   startProcessing (): void {
     if (!this.#accepting || this.#processing) return
     this.#processing = true
@@ -147,7 +196,19 @@ export class GatheringRunner {
       this.#cleanupTimer.unref()
       sweep()
     }
-    this.#pump()
+    this.#lease.start()
+    this.#watchTimer = setInterval(() => this.#watch(), WATCH_INTERVAL_MS)
+    this.#watchTimer.unref()
+    this.#claim()
+  }
+
+  /** What admission allows now, seen from this replica. */
+  #limits (): QueueLimits {
+    return {
+      maxQueued: this.#o.maxQueued,
+      maxQueuedPerUser: this.#o.maxQueuedPerUser,
+      freeSlots: Math.max(0, this.#o.maxConcurrent - this.#active.size)
+    }
   }
 
   /**
@@ -155,43 +216,56 @@ export class GatheringRunner {
    * or throws ShuttingDownError / QueueFullError / UserQueueFullError. Changes nothing else, so a
    * request refused later (no disk space) leaves no trace: cancel the admission.
    */
-  admit (user: string): Admission {
+  async admit (user: string): Promise<Admission> {
     if (!this.#accepting) throw new ShuttingDownError()
-    const reservation = this.#queue.reserve(user)
+    const place = this.#pending.hold(user)
+    try {
+      const queued = await this.#o.store.queuedCounts(user)
+      // Places held here by requests still being recorded count too (each sees the others').
+      const refusal = queueRefusal({ total: queued.total + this.#pending.total - 1, ofUser: queued.ofUser + this.#pending.ofUser(user) - 1 }, this.#limits())
+      if (refusal !== undefined) throw refusal
+    } catch (error) {
+      place.release()
+      throw error
+    }
     return {
+      acceptedBy: this.#o.replica,
+      limits: () => this.#limits(),
       enqueue: (gathering, token) => {
+        place.release()
         if (token !== undefined) this.#tokens.set(gathering.id, token)
-        reservation.fill(gathering.id)
-        this.#log.info({ id: gathering.id, customName: gathering.customName, createdBy: gathering.createdBy, queued: this.#queue.waitingCount }, 'Gathering queued.')
-        if (this.#processing) queueMicrotask(() => this.#pump())
+        this.#queuedCount++
+        this.#log.info({ id: gathering.id, customName: gathering.customName, createdBy: gathering.createdBy }, 'Gathering queued.')
+        if (this.#processing) queueMicrotask(() => this.#claim())
       },
-      cancel: () => reservation.cancel()
+      cancel: () => place.release()
     }
   }
 
-  /** The live output tail of a running gathering (fresher than its record). */
+  /** The live output tail of a gathering running here (fresher than its record). */
   liveOutput (id: number): { size: number, tail: (limit: number) => string } | undefined {
     const output = this.#active.get(id)?.run.output
     return output && { size: output.size, tail: (limit) => output.tail(limit) }
   }
 
-  /** The phase of a running gathering, read off oc's output. */
+  /** The phase of a gathering running here, read off oc's output. */
   livePhase (id: number): Phase | undefined {
     return this.#active.get(id)?.run.phase.phase
   }
 
-  /** Changes whenever a running gathering prints: part of the lists' ETag, as lists show live output. */
+  /** Changes whenever a gathering running here prints: part of the lists' ETag, as lists show live output. */
   liveVersion (): string {
     return [...this.#active.entries()].map(([id, { run }]) => `${id}:${run.output?.size ?? 0}:${run.phase.phase}`).join(',')
   }
 
   /**
-   * Deletes a gathering: a queued one leaves the queue, a running one is
-   * stopped (SIGTERM to its process group, SIGKILL after the grace period) and
-   * waited for; then its record and files go. Returns false if it did not exist.
+   * Deletes a gathering: a running one here is stopped (SIGTERM to its
+   * process group, SIGKILL after the grace period) and waited for; then its
+   * record and files go. One running on another replica is stopped by that
+   * replica, which sees its claim gone within a second. Returns false if it
+   * did not exist.
    */
   async remove (id: number): Promise<boolean> {
-    this.#queue.withdraw(id)
     this.#tokens.delete(id)
     const active = this.#active.get(id)
     if (active !== undefined) {
@@ -200,14 +274,14 @@ export class GatheringRunner {
     }
     const existed = await this.#o.store.delete(id)
     await removeTree(this.#o.paths.dir(id))
-    if (existed) this.#log.info({ id, wasRunning: active !== undefined }, 'Gathering deleted.')
+    if (existed) this.#log.info({ id, wasRunningHere: active !== undefined }, 'Gathering deleted.')
     return existed
   }
 
   /**
    * Stops taking work; lets running gatherings finish for up to `graceMs`,
-   * then cancels the rest (recorded as `error`). Queued ones stay `new` for
-   * the next start. Calling it again returns the same promise.
+   * then cancels the rest (recorded as `error`). Queued ones stay `new`, for
+   * another replica or the next start. Calling it again returns the same promise.
    */
   stop (graceMs: number): Promise<void> {
     this.#stopping ??= this.#stop(graceMs)
@@ -217,7 +291,7 @@ export class GatheringRunner {
   async #stop (graceMs: number): Promise<void> {
     this.#accepting = false
     clearInterval(this.#cleanupTimer)
-    this.#queue.clear()
+    clearInterval(this.#watchTimer)
     const running = [...this.#active.values()].map(({ done }) => done)
     if (running.length > 0) {
       this.#log.info({ running: running.length, graceMs }, 'Waiting for running gatherings before shutdown.')
@@ -229,23 +303,84 @@ export class GatheringRunner {
       clearTimeout(timer)
     }
     this.#shutdown.abort()
+    await this.#lease.stop()
+    await this.#watching
     await this.#background.settled()
   }
 
-  #pump (): void {
-    while (this.#accepting) {
-      const id = this.#queue.next()
-      if (id === undefined) return
-      const run = new GatheringRun(id, this.#tokens.get(id), this.#context)
-      this.#tokens.delete(id)
-      const done = run.execute()
-        .catch((error: unknown) => this.#log.error({ id, err: error }, 'Gathering bookkeeping failed.'))
-        .finally(() => {
-          this.#active.delete(id)
-          this.#queue.finished()
-          this.#pump()
-        })
-      this.#active.set(id, { run, done })
+  /** Claims queued gatherings while slots are free; one loop at a time (a call meanwhile makes it look again). */
+  #claim (): void {
+    if (!this.#processing) return
+    if (this.#claiming) {
+      this.#claimAgain = true
+      return
+    }
+    this.#claiming = true
+    this.#claimWhileFree().catch((error: unknown) => {
+      // The database may be away: the watch tries again within a second.
+      this.#log.warn({ err: error }, 'Claiming a queued gathering failed; will retry.')
+    }).finally(() => {
+      this.#claiming = false
+      if (this.#claimAgain) {
+        this.#claimAgain = false
+        this.#claim()
+      }
+    })
+  }
+
+  async #claimWhileFree (): Promise<void> {
+    const { store, replica, credentials } = this.#o
+    while (this.#accepting && this.#active.size < this.#o.maxConcurrent) {
+      this.#claimAgain = false
+      // A caller's token lives only in the replica that admitted the request: only it can run it.
+      const claim = await store.claimNext(replica, this.#context.now(), credentials.needsCallerToken ? replica : undefined)
+      if (claim === undefined) return
+      this.#queuedCount = Math.max(0, this.#queuedCount - 1)
+      this.#start(claim.id, { replica: claim.replica, attempt: claim.attempt })
+    }
+  }
+
+  #start (id: number, claim: Claim): void {
+    const run = new GatheringRun(id, this.#tokens.get(id), claim, this.#context)
+    this.#tokens.delete(id)
+    const done = run.execute()
+      .catch((error: unknown) => this.#log.error({ id, err: error }, 'Gathering bookkeeping failed.'))
+      .finally(() => {
+        this.#active.delete(id)
+        this.#claim()
+      })
+    this.#active.set(id, { run, claim, done })
+  }
+
+  /** Once a second: claim what others queued, and check that this replica still holds its runs. */
+  #watch (): void {
+    if (this.#watching !== undefined || !this.#accepting) return
+    this.#claim()
+    this.#watching = this.#checkClaims().catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'Checking this replica\'s runs in the store failed; will retry.')
+    }).finally(() => {
+      this.#watching = undefined
+    })
+  }
+
+  async #checkClaims (): Promise<void> {
+    const { store, replica } = this.#o
+    this.#queuedCount = (await store.queuedCounts('')).total
+    const held = new Map((await store.runsOf(replica)).map(({ id, attempt }) => [id, attempt]))
+    for (const [id, { run, claim }] of this.#active) {
+      // A run that wrote its final state no longer shows as held: it is not lost.
+      if (held.get(id) === claim.attempt || run.settled) continue
+      const deleted = await store.get(id) === undefined
+      this.#log.warn({ id, deleted }, deleted
+        ? 'Gathering deleted through another replica; stopping its oc.'
+        : 'This replica no longer holds this gathering (another took it over); stopping its oc, writing nothing.')
+      run.remove()
+      if (deleted) this.#background.track(this.#active.get(id)?.done.then(() => removeTree(this.#o.paths.dir(id))) ?? Promise.resolve())
+    }
+    // Tokens of gatherings deleted through another replica while queued here.
+    if (this.#tokens.size > 0) {
+      const queued = new Set((await store.getMany([...this.#tokens.keys()], 0)).filter((g) => g.status === 'new').map((g) => g.id))
+      for (const id of this.#tokens.keys()) if (!queued.has(id) && !this.#active.has(id)) this.#tokens.delete(id)
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { Phase } from './phase.js'
 /**
  * Terminology
  * - gathering: one requested must-gather execution and its record. The API
@@ -91,6 +92,8 @@ export interface Gathering {
   revision: number
   /** Replacements per redaction rule when the archive was redacted; null when it was not. */
   redactionCounts: Record<string, number> | null
+  /** Where a run is, as the replica running it last recorded with its output; null before. */
+  phase: Phase | null
 }
 
 /** A gathering as a list shows it: with the end of its output tail. */

@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module'
-
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 
 import type * as StreamableHttp from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 
+import { SERVICE_VERSION } from '../release.js'
 import { ApiCaller } from './api-caller.js'
 import type * as McpServerModule from './server.js'
 
@@ -11,8 +10,6 @@ export interface McpRouteOptions {
   /** FORWARDED_TOKEN_HEADER (lower-case), forwarded to the API exactly as the caller sent it. */
   forwardedTokenHeader?: string | undefined
 }
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 /**
  * The SDK (with zod and its HTTP adapters) takes about 0.6 s to import:
@@ -37,7 +34,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app: Fastif
   }, async (request, reply) => {
     const [{ createMcpServer }, { StreamableHTTPServerTransport }] = await loadSdk()
     const api = new ApiCaller(app, request, opts.forwardedTokenHeader)
-    const server = createMcpServer(() => api, version)
+    const server = createMcpServer(() => api, SERVICE_VERSION)
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     await server.connect(transport)
     // The transport writes the response itself: the headers set so far (security headers, request id) go with it.

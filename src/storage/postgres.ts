@@ -1,13 +1,19 @@
 import pg from 'pg'
 
-import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
+import type { Phase } from '../gatherings/phase.js'
+import type { Gathering, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
+import { BRIEF_CHARS, GATHERING_COLUMNS, type GatheringRow, redactionColumn, toGathering } from './rows.js'
 import { MIGRATIONS } from './migrations/index.js'
 import { applyPostgresMigrations } from './migrations/apply-postgres.js'
 import { isConnectionLost, StoreUnavailableError } from './postgres-errors.js'
-import type { GatheringStore, ListFilter, ListKey, ListScope, NewGathering, RunProcess } from './types.js'
+import { queueRefusal } from '../gatherings/queue-limits.js'
+import type { Claim, GatheringStore, ListFilter, ListKey, ListScope, NewGathering, QueueLimits, RecordedProcess, RunProcess } from './types.js'
 
-/** Characters of output tail each record keeps inline for lists: the SQLite store's figure, for the same answers. */
-const BRIEF_CHARS = 1024
+/** The database's clock in ms: leases are compared on one clock, whatever the replicas' say. */
+const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::int8'
+
+/** The advisory lock admission holds while it counts the queue and inserts (any number: this database's own). */
+const ADMISSION_LOCK = 0x6d6773
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (DATABASE_URL). */
@@ -19,30 +25,6 @@ export interface PostgresStoreOptions {
   /** How long a call keeps retrying while the database is unreachable (restarting), ms. */
   retryForMs?: number
 }
-
-interface Row {
-  id: number
-  created_at: string
-  updated_at: string
-  custom_name: string
-  status: GatheringStatus
-  options: string
-  archive_name: string
-  archive_size: number
-  archive_sha256: string
-  output_size: number
-  error_message: string
-  started_at: string | null
-  finished_at: string | null
-  created_by: string
-  expired_at: string | null
-  expired_reason: string
-  revision: number
-  redaction: string
-}
-
-const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason, revision, redaction`
 
 /** int8 (ids, sizes, counts) as numbers: every one of them stays far below 2^53. */
 const INT8_OID = 20
@@ -117,16 +99,40 @@ export class PostgresGatheringStore implements GatheringStore {
     return store
   }
 
-  async insert ({ customName, options, createdAt, createdBy }: NewGathering): Promise<Gathering> {
-    const rows = await this.#query<Row>('once',
-      `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by)
-       VALUES ($1, $1, $2, 'new', $3, $4) RETURNING ${COLUMNS}`,
-      [createdAt, customName, JSON.stringify(options), createdBy])
-    return toGathering(rows[0] as Row)
+  async insert ({ customName, options, createdAt, createdBy, acceptedBy = '' }: NewGathering, limits?: QueueLimits): Promise<Gathering> {
+    const insert = `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by, accepted_by)
+       VALUES ($1, $1, $2, 'new', $3, $4, $5) RETURNING ${GATHERING_COLUMNS}`
+    const values = [createdAt, customName, JSON.stringify(options), createdBy, acceptedBy]
+    if (limits === undefined) return toGathering((await this.#query<GatheringRow>('once', insert, values))[0] as GatheringRow)
+    return await this.#call('once', async (client) => {
+      // Counting and inserting under one lock: two replicas never both take the last place.
+      await client.query('BEGIN')
+      try {
+        await this.#run(client, 'SELECT pg_advisory_xact_lock($1)', [ADMISSION_LOCK])
+        const refusal = queueRefusal(await this.#queuedCountsOn(client, createdBy), limits)
+        if (refusal !== undefined) throw refusal
+        const { rows: [row] } = await this.#run(client, insert, values)
+        await client.query('COMMIT')
+        return toGathering(row as GatheringRow)
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      }
+    })
+  }
+
+  async queuedCounts (user: string): Promise<{ total: number, ofUser: number }> {
+    return await this.#call('read', async (client) => await this.#queuedCountsOn(client, user))
+  }
+
+  async #queuedCountsOn (client: pg.PoolClient, user: string): Promise<{ total: number, ofUser: number }> {
+    const { rows: [row] } = await this.#run(client,
+      'SELECT count(*) AS total, count(*) FILTER (WHERE created_by = $1) AS "ofUser" FROM gatherings WHERE status = \'new\'', [user])
+    return row as { total: number, ofUser: number }
   }
 
   async get (id: number): Promise<Gathering | undefined> {
-    const [row] = await this.#query<Row>('read', `SELECT ${COLUMNS} FROM gatherings WHERE id = $1`, [id])
+    const [row] = await this.#query<GatheringRow>('read', `SELECT ${GATHERING_COLUMNS} FROM gatherings WHERE id = $1`, [id])
     return row && toGathering(row)
   }
 
@@ -138,8 +144,8 @@ export class PostgresGatheringStore implements GatheringStore {
 
   async findByCustomName (customName: string, createdBy?: string): Promise<Gathering | undefined> {
     const [row] = createdBy === undefined
-      ? await this.#query<Row>('read', `SELECT ${COLUMNS} FROM gatherings WHERE custom_name = $1 ORDER BY id DESC LIMIT 1`, [customName])
-      : await this.#query<Row>('read', `SELECT ${COLUMNS} FROM gatherings WHERE custom_name = $1 AND created_by = $2 ORDER BY id DESC LIMIT 1`, [customName, createdBy])
+      ? await this.#query<GatheringRow>('read', `SELECT ${GATHERING_COLUMNS} FROM gatherings WHERE custom_name = $1 ORDER BY id DESC LIMIT 1`, [customName])
+      : await this.#query<GatheringRow>('read', `SELECT ${GATHERING_COLUMNS} FROM gatherings WHERE custom_name = $1 AND created_by = $2 ORDER BY id DESC LIMIT 1`, [customName, createdBy])
     return row && toGathering(row)
   }
 
@@ -162,8 +168,8 @@ export class PostgresGatheringStore implements GatheringStore {
         ? ['right(output_brief, $2)', '']
         : ['coalesce(right(t.tail, $2), \'\')', 'LEFT JOIN gathering_output_tails t ON t.gathering_id = gatherings.id']
     // One statement for any number of ids: they travel as one array.
-    const rows = await this.#query<Row & { output_tail: string }>('read',
-      `SELECT ${COLUMNS}, ${tail} AS output_tail FROM gatherings ${join}
+    const rows = await this.#query<GatheringRow & { output_tail: string }>('read',
+      `SELECT ${GATHERING_COLUMNS}, ${tail} AS output_tail FROM gatherings ${join}
        WHERE id = ANY($1::bigint[]) ORDER BY id DESC`,
       outputLimit <= 0 ? [ids] : [ids, outputLimit])
     return rows.map((row) => ({ ...toGathering(row), outputTail: row.output_tail }))
@@ -175,6 +181,11 @@ export class PostgresGatheringStore implements GatheringStore {
     return (row as { version: string }).version
   }
 
+  async databaseId (): Promise<string> {
+    const [row] = await this.#query<{ database_id: string }>('read', 'SELECT database_id FROM store_state')
+    return (row as { database_id: string }).database_id
+  }
+
   async countByStatus (status: GatheringStatus): Promise<number> {
     const [row] = await this.#query<{ n: number }>('read', 'SELECT count(*) AS n FROM gatherings WHERE status = $1', [status])
     return row?.n ?? 0
@@ -184,29 +195,81 @@ export class PostgresGatheringStore implements GatheringStore {
     return await this.#ids('SELECT id FROM gatherings WHERE status = $1 ORDER BY id', [status])
   }
 
-  async fileStates (): Promise<Map<number, { status: GatheringStatus, archiveName: string }>> {
-    const rows = await this.#query<{ id: number, status: GatheringStatus, archive_name: string }>('read', 'SELECT id, status, archive_name FROM gatherings')
-    return new Map(rows.map((r) => [r.id, { status: r.status, archiveName: r.archive_name }]))
+  async fileStates (): Promise<Map<number, { status: GatheringStatus, archiveName: string, owner: string }>> {
+    const rows = await this.#query<{ id: number, status: GatheringStatus, archive_name: string, owner: string }>('read', 'SELECT id, status, archive_name, owner FROM gatherings')
+    return new Map(rows.map((r) => [r.id, { status: r.status, archiveName: r.archive_name, owner: r.owner }]))
   }
 
   async finishedBefore (cutoff: string): Promise<number[]> {
     return await this.#ids('SELECT id FROM gatherings WHERE status IN (\'completed\', \'error\') AND updated_at < $1 ORDER BY id', [cutoff])
   }
 
-  async markStarted (id: number, at: string): Promise<boolean> {
+  async markStarted (id: number, at: string, replica = ''): Promise<boolean> {
     return await this.#call('idempotent', async (client, retried) => {
       // Sent again after a lost answer: the first try may have started it, which shows as this very start.
-      const already = retried ? 'OR (status = \'inprogress\' AND started_at = $1)' : ''
+      const already = retried ? 'OR (status = \'inprogress\' AND started_at = $1 AND owner = $3)' : ''
       const { rowCount } = await this.#run(client,
-        `UPDATE gatherings SET status = 'inprogress', started_at = $1, updated_at = $1, revision = revision + 1
-         WHERE id = $2 AND (status = 'new' ${already})`, [at, id])
+        `UPDATE gatherings SET status = 'inprogress', started_at = $1, updated_at = $1, owner = $3, attempt = attempt + 1, revision = revision + 1
+         WHERE id = $2 AND (status = 'new' ${already})`, [at, id, replica])
       return rowCount === 1
     })
   }
 
-  async recordProcess (id: number, process: RunProcess | null): Promise<void> {
-    await this.#query('idempotent', 'UPDATE gatherings SET pid = $1, pid_start = $2 WHERE id = $3',
-      [process?.pid ?? null, process?.startTicks ?? null, id])
+  async claimNext (replica: string, at: string, acceptedBy?: string): Promise<Claim & { id: number } | undefined> {
+    // SKIP LOCKED: replicas claiming at once each get another row, none waits. Not repeated after a
+    // lost answer (it could claim a second one): a claim made unknowingly stays `inprogress` under
+    // this replica, and its next start ends it "interrupted by service restart".
+    const [row] = await this.#query<{ id: number, attempt: number }>('once',
+      `UPDATE gatherings SET status = 'inprogress', started_at = $2, updated_at = $2, owner = $1, attempt = attempt + 1, revision = revision + 1
+       WHERE id = (SELECT id FROM gatherings WHERE status = 'new' AND ($3::text IS NULL OR accepted_by = $3)
+                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, attempt`, [replica, at, acceptedBy ?? null])
+    return row === undefined ? undefined : { id: row.id, replica, attempt: row.attempt }
+  }
+
+  async runsOf (replica: string): Promise<Array<Claim & { id: number }>> {
+    const rows = await this.#query<[number, number]>('read',
+      'SELECT id, attempt FROM gatherings WHERE status = \'inprogress\' AND owner = $1 ORDER BY id', [replica], 'array')
+    return rows.map(([id, attempt]) => ({ id, replica, attempt }))
+  }
+
+  async takeOver (id: number, from: string, to: string): Promise<Claim | undefined> {
+    return await this.#call('idempotent', async (client, retried) => {
+      // Sent again after a lost answer: the first try may have taken it, which shows as `to` holding it.
+      const { rows: [row] } = await this.#run(client,
+        'UPDATE gatherings SET owner = $3, attempt = attempt + 1 WHERE id = $1 AND status = \'inprogress\' AND owner = $2 RETURNING attempt',
+        [id, from, to])
+      if (row !== undefined) return { replica: to, attempt: (row as { attempt: number }).attempt }
+      if (!retried) return undefined
+      const { rows: [held] } = await this.#run(client, 'SELECT attempt FROM gatherings WHERE id = $1 AND status = \'inprogress\' AND owner = $2', [id, to])
+      return held === undefined ? undefined : { replica: to, attempt: (held as { attempt: number }).attempt }
+    })
+  }
+
+  async adopt (id: number, replica: string): Promise<boolean> {
+    // Safe to send again: a second try finds it adopted by `replica`, which is the same answer.
+    const [row] = await this.#query<{ owner: string }>('idempotent',
+      `WITH adopted AS (UPDATE gatherings SET owner = $2 WHERE id = $1 AND owner = '' RETURNING owner)
+       SELECT owner FROM adopted UNION ALL SELECT owner FROM gatherings WHERE id = $1 LIMIT 1`, [id, replica])
+    return row?.owner === replica
+  }
+
+  async failQueued (acceptedBy: string, message: string, at: string): Promise<number[]> {
+    return await this.#ids(
+      `UPDATE gatherings SET status = 'error', error_message = $2, finished_at = $3, updated_at = $3, revision = revision + 1
+       WHERE status = 'new' AND accepted_by = $1 RETURNING id`, [acceptedBy, message, at], 'idempotent')
+  }
+
+  async recordProcess (id: number, process: RunProcess | null, claim?: Claim): Promise<void> {
+    const held = claim === undefined ? '' : 'AND status = \'inprogress\' AND owner = $4 AND attempt = $5'
+    await this.#query('idempotent', `UPDATE gatherings SET pid = $1, pid_start = $2, pid_replica = $4 WHERE id = $3 ${held}`,
+      [process?.pid ?? null, process?.startTicks ?? null, id, claim?.replica ?? '', ...(claim === undefined ? [] : [claim.attempt])])
+  }
+
+  async processesOf (replica: string): Promise<RecordedProcess[]> {
+    return await this.#query<RecordedProcess>('read',
+      `SELECT id, pid, pid_start AS "startTicks" FROM gatherings
+       WHERE pid IS NOT NULL AND pid_start IS NOT NULL AND pid_replica IN ($1, '') ORDER BY id`, [replica])
   }
 
   async runProcess (id: number): Promise<RunProcess | null> {
@@ -214,22 +277,23 @@ export class PostgresGatheringStore implements GatheringStore {
     return row?.pid != null && row.pid_start != null ? { pid: row.pid, startTicks: row.pid_start } : null
   }
 
-  async updateOutput (id: number, tail: string, size: number, at: string): Promise<boolean> {
+  async updateOutput (id: number, tail: string, size: number, at: string, claim?: Claim, phase?: Phase): Promise<boolean> {
     const text = storable(tail)
     // One statement: the row and its tail change together, or neither (no transaction to hold open across round trips).
     return await this.#call('idempotent', async (client) => {
       const { rowCount } = await this.#run(client,
         `WITH changed AS (
-           UPDATE gatherings SET output_brief = right($1, ${BRIEF_CHARS}), output_size = $2, updated_at = $3, revision = revision + 1
-           WHERE id = $4 AND status = 'inprogress' RETURNING id
+           UPDATE gatherings SET output_brief = right($1, ${BRIEF_CHARS}), output_size = $2, updated_at = $3, revision = revision + 1,
+             phase = coalesce($5, phase)
+           WHERE id = $4 AND status = 'inprogress' ${claim === undefined ? '' : 'AND owner = $6 AND attempt = $7'} RETURNING id
          )
          INSERT INTO gathering_output_tails (gathering_id, tail) SELECT id, $1 FROM changed
-         ON CONFLICT (gathering_id) DO UPDATE SET tail = excluded.tail`, [text, size, at, id])
+         ON CONFLICT (gathering_id) DO UPDATE SET tail = excluded.tail`, [text, size, at, id, phase ?? null, ...(claim === undefined ? [] : [claim.replica, claim.attempt])])
       return rowCount === 1
     })
   }
 
-  async finish (id: number, result: GatheringResult, at: string): Promise<boolean> {
+  async finish (id: number, result: GatheringResult, at: string, claim?: Claim): Promise<boolean> {
     const text = storable(result.outputTail)
     return await this.#call('idempotent', async (client) => {
       const { rowCount } = await this.#run(client,
@@ -237,18 +301,18 @@ export class PostgresGatheringStore implements GatheringStore {
            UPDATE gatherings SET status = $1, error_message = $2, archive_name = $3,
              archive_size = $4, archive_sha256 = $5,
              output_brief = right($6, ${BRIEF_CHARS}), output_size = $7,
-             finished_at = $8, updated_at = $8, pid = NULL, pid_start = NULL, revision = revision + 1,
+             finished_at = $8, updated_at = $8, revision = revision + 1,
              -- A new archive (leftovers packed after the old one vanished) ends an earlier expiry.
              expired_at = CASE WHEN $3 != '' THEN NULL ELSE expired_at END,
              expired_reason = CASE WHEN $3 != '' THEN '' ELSE expired_reason END,
              -- Undefined in the result keeps what the record has (housekeeping re-writing a finished record).
              redaction = coalesce($10, redaction)
-           WHERE id = $9 RETURNING id
+           WHERE id = $9 ${claim === undefined ? '' : 'AND status = \'inprogress\' AND owner = $11 AND attempt = $12'} RETURNING id
          )
          INSERT INTO gathering_output_tails (gathering_id, tail) SELECT id, $6 FROM changed
          ON CONFLICT (gathering_id) DO UPDATE SET tail = excluded.tail`,
         [result.status, result.errorMessage, result.archiveName, result.archiveSize, result.archiveSha256, text, result.outputSize, at, id,
-          result.redactionCounts === undefined ? null : result.redactionCounts === null ? '' : JSON.stringify({ counts: result.redactionCounts })])
+          redactionColumn(result.redactionCounts), ...(claim === undefined ? [] : [claim.replica, claim.attempt])])
       return rowCount === 1
     })
   }
@@ -286,6 +350,34 @@ export class PostgresGatheringStore implements GatheringStore {
     return await this.#ids('SELECT id FROM gatherings WHERE archive_name != \'\' ORDER BY id')
   }
 
+  async joinReplicas (replica: string, startedAt: string): Promise<void> {
+    await this.#query('idempotent',
+      `INSERT INTO replicas (name, heartbeat_ms, started_at) VALUES ($1, ${NOW_MS}, $2)
+       ON CONFLICT (name) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms, started_at = excluded.started_at`, [replica, startedAt])
+  }
+
+  async renewLease (replica: string): Promise<boolean> {
+    return await this.#call('idempotent', async (client) =>
+      (await this.#run(client, `UPDATE replicas SET heartbeat_ms = ${NOW_MS} WHERE name = $1`, [replica])).rowCount === 1)
+  }
+
+  async replicasGone (leaseMs: number, except: string): Promise<string[]> {
+    const rows = await this.#query<[string]>('read',
+      `SELECT DISTINCT holder FROM (
+         SELECT owner AS holder FROM gatherings WHERE status = 'inprogress'
+         UNION SELECT accepted_by FROM gatherings WHERE status = 'new') AS holders
+       WHERE holder != $1 AND holder NOT IN (SELECT name FROM replicas WHERE heartbeat_ms >= ${NOW_MS} - $2)
+       ORDER BY holder`, [except, leaseMs], 'array')
+    return rows.map(([name]) => name)
+  }
+
+  async forgetLapsedReplicas (leaseMs: number): Promise<void> {
+    await this.#query('idempotent',
+      `DELETE FROM replicas WHERE heartbeat_ms < ${NOW_MS} - $1
+       AND name NOT IN (SELECT owner FROM gatherings WHERE status = 'inprogress')
+       AND name NOT IN (SELECT accepted_by FROM gatherings WHERE status = 'new')`, [leaseMs])
+  }
+
   async ping (): Promise<void> {
     // No retry: readiness should say at once that the database is away.
     const client = await this.#pool.connect()
@@ -311,8 +403,8 @@ export class PostgresGatheringStore implements GatheringStore {
     await this.#pool.end()
   }
 
-  async #ids (text: string, values: unknown[] = []): Promise<number[]> {
-    return (await this.#query<[number]>('read', text, values, 'array')).map(([id]) => id)
+  async #ids (text: string, values: unknown[] = [], kind: RetryKind = 'read'): Promise<number[]> {
+    return (await this.#query<[number]>(kind, text, values, 'array')).map(([id]) => id)
   }
 
   async #query<R> (kind: RetryKind, text: string, values: unknown[] = [], rowMode?: 'array'): Promise<R[]> {
@@ -396,27 +488,4 @@ function whereClause ({ status, customName, createdBy }: ListScope, beforeId: nu
   if (createdBy !== undefined) add('created_by =', createdBy)
   if (beforeId !== undefined) add('id <', beforeId)
   return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params }
-}
-
-function toGathering (row: Row): Gathering {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    customName: row.custom_name,
-    status: row.status,
-    options: JSON.parse(row.options) as GatheringOptions,
-    archiveName: row.archive_name,
-    archiveSize: row.archive_size,
-    archiveSha256: row.archive_sha256,
-    outputSize: row.output_size,
-    errorMessage: row.error_message,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    createdBy: row.created_by,
-    expiredAt: row.expired_at,
-    expiredReason: row.expired_reason,
-    revision: row.revision,
-    redactionCounts: row.redaction === '' ? null : (JSON.parse(row.redaction) as { counts: Record<string, number> }).counts
-  }
 }

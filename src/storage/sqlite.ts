@@ -3,40 +3,16 @@ import { dirname } from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import type { Gathering, GatheringOptions, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
+import type { Phase } from '../gatherings/phase.js'
+import type { Gathering, GatheringResult, GatheringStatus, ListedGathering } from '../gatherings/types.js'
+import { BRIEF_CHARS, GATHERING_COLUMNS, type GatheringRow, redactionColumn, toGathering } from './rows.js'
 import { MIGRATIONS } from './migrations/index.js'
 import { applySqliteMigrations } from './migrations/apply-sqlite.js'
-import type { GatheringStore, ListFilter, ListKey, ListScope, NewGathering, RunProcess } from './types.js'
+import { queueRefusal } from '../gatherings/queue-limits.js'
+import type { Claim, GatheringStore, ListFilter, ListKey, ListScope, NewGathering, QueueLimits, RecordedProcess, RunProcess } from './types.js'
 
-/**
- * Characters of output tail each record keeps inline for lists (LIST_OUTPUT_LIMIT, 200 by default,
- * is served from it; a larger limit reads the whole tail). Small enough that a row stays on its page.
- */
-const BRIEF_CHARS = 1024
-
-interface Row {
-  id: number
-  created_at: string
-  updated_at: string
-  custom_name: string
-  status: GatheringStatus
-  options: string
-  archive_name: string
-  archive_size: number
-  archive_sha256: string
-  output_size: number
-  error_message: string
-  started_at: string | null
-  finished_at: string | null
-  created_by: string
-  expired_at: string | null
-  expired_reason: string
-  revision: number
-  redaction: string
-}
-
-const COLUMNS = `id, created_at, updated_at, custom_name, status, options, archive_name, archive_size,
-  archive_sha256, output_size, error_message, started_at, finished_at, created_by, expired_at, expired_reason, revision, redaction`
+/** The database's clock in ms: leases are compared on one clock, whatever the replicas' say. */
+const NOW_MS = 'CAST(unixepoch(\'subsec\') * 1000 AS INTEGER)'
 
 export class SqliteGatheringStore implements GatheringStore {
   readonly #db: Database.Database
@@ -64,16 +40,33 @@ export class SqliteGatheringStore implements GatheringStore {
     return statement
   }
 
-  async insert ({ customName, options, createdAt, createdBy }: NewGathering): Promise<Gathering> {
-    const { lastInsertRowid } = this.#prepare(
-      `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by)
-       VALUES (?, ?, ?, 'new', ?, ?)`
-    ).run(createdAt, createdAt, customName, JSON.stringify(options), createdBy)
-    return await this.get(Number(lastInsertRowid)) as Gathering
+  async insert ({ customName, options, createdAt, createdBy, acceptedBy = '' }: NewGathering, limits?: QueueLimits): Promise<Gathering> {
+    // IMMEDIATE: the count and the insert hold the write lock together, also against other processes on the file.
+    const id = this.#db.transaction(() => {
+      if (limits !== undefined) {
+        const refusal = queueRefusal(this.#queuedCounts(createdBy), limits)
+        if (refusal !== undefined) throw refusal
+      }
+      return Number(this.#prepare(
+        `INSERT INTO gatherings (created_at, updated_at, custom_name, status, options, created_by, accepted_by)
+         VALUES (?, ?, ?, 'new', ?, ?, ?)`
+      ).run(createdAt, createdAt, customName, JSON.stringify(options), createdBy, acceptedBy).lastInsertRowid)
+    }).immediate()
+    return await this.get(id) as Gathering
+  }
+
+  async queuedCounts (user: string): Promise<{ total: number, ofUser: number }> {
+    return this.#queuedCounts(user)
+  }
+
+  #queuedCounts (user: string): { total: number, ofUser: number } {
+    return this.#prepare(
+      'SELECT count(*) AS total, count(*) FILTER (WHERE created_by = ?) AS ofUser FROM gatherings WHERE status = \'new\''
+    ).get(user) as { total: number, ofUser: number }
   }
 
   async get (id: number): Promise<Gathering | undefined> {
-    const row = this.#prepare(`SELECT ${COLUMNS} FROM gatherings WHERE id = ?`).get(id) as Row | undefined
+    const row = this.#prepare(`SELECT ${GATHERING_COLUMNS} FROM gatherings WHERE id = ?`).get(id) as GatheringRow | undefined
     return row && toGathering(row)
   }
 
@@ -85,9 +78,9 @@ export class SqliteGatheringStore implements GatheringStore {
 
   async findByCustomName (customName: string, createdBy?: string): Promise<Gathering | undefined> {
     const row = (createdBy === undefined
-      ? this.#prepare(`SELECT ${COLUMNS} FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
-      : this.#prepare(`SELECT ${COLUMNS} FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
-    ) as Row | undefined
+      ? this.#prepare(`SELECT ${GATHERING_COLUMNS} FROM gatherings WHERE custom_name = ? ORDER BY id DESC LIMIT 1`).get(customName)
+      : this.#prepare(`SELECT ${GATHERING_COLUMNS} FROM gatherings WHERE custom_name = ? AND created_by = ? ORDER BY id DESC LIMIT 1`).get(customName, createdBy)
+    ) as GatheringRow | undefined
     return row && toGathering(row)
   }
 
@@ -112,15 +105,19 @@ export class SqliteGatheringStore implements GatheringStore {
         : ['coalesce(substr(t.tail, -@outputLimit), \'\')', 'LEFT JOIN gathering_output_tails t ON t.gathering_id = gatherings.id']
     // One statement for any number of ids: they travel as one JSON array.
     const rows = this.#prepare(
-      `SELECT ${COLUMNS}, ${tail} AS output_tail FROM gatherings ${join}
+      `SELECT ${GATHERING_COLUMNS}, ${tail} AS output_tail FROM gatherings ${join}
        WHERE id IN (SELECT value FROM json_each(@ids)) ORDER BY id DESC`
-    ).all({ ids: JSON.stringify(ids), outputLimit }) as Array<Row & { output_tail: string }>
+    ).all({ ids: JSON.stringify(ids), outputLimit }) as Array<GatheringRow & { output_tail: string }>
     return rows.map((row) => ({ ...toGathering(row), outputTail: row.output_tail }))
   }
 
   async listVersion (): Promise<string> {
     // One row, moved by triggers on every write from any process (migration 7).
     return this.#prepare('SELECT database_id || \'.\' || changes FROM store_state').pluck().get() as string
+  }
+
+  async databaseId (): Promise<string> {
+    return this.#prepare('SELECT database_id FROM store_state').pluck().get() as string
   }
 
   async countByStatus (status: GatheringStatus): Promise<number> {
@@ -131,9 +128,9 @@ export class SqliteGatheringStore implements GatheringStore {
     return this.#prepare('SELECT id FROM gatherings WHERE status = ? ORDER BY id').pluck().all(status) as number[]
   }
 
-  async fileStates (): Promise<Map<number, { status: GatheringStatus, archiveName: string }>> {
-    const rows = this.#prepare('SELECT id, status, archive_name FROM gatherings').all() as Array<{ id: number, status: GatheringStatus, archive_name: string }>
-    return new Map(rows.map((r) => [r.id, { status: r.status, archiveName: r.archive_name }]))
+  async fileStates (): Promise<Map<number, { status: GatheringStatus, archiveName: string, owner: string }>> {
+    const rows = this.#prepare('SELECT id, status, archive_name, owner FROM gatherings').all() as Array<{ id: number, status: GatheringStatus, archive_name: string, owner: string }>
+    return new Map(rows.map((r) => [r.id, { status: r.status, archiveName: r.archive_name, owner: r.owner }]))
   }
 
   async finishedBefore (cutoff: string): Promise<number[]> {
@@ -142,16 +139,70 @@ export class SqliteGatheringStore implements GatheringStore {
     ).pluck().all(cutoff) as number[]
   }
 
-  async markStarted (id: number, at: string): Promise<boolean> {
-    const { changes } = this.#prepare(
-      'UPDATE gatherings SET status = \'inprogress\', started_at = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND status = \'new\''
-    ).run(at, at, id)
-    return changes === 1
+  async markStarted (id: number, at: string, replica = ''): Promise<boolean> {
+    return this.#start(id, at, replica) !== undefined
   }
 
-  async recordProcess (id: number, process: RunProcess | null): Promise<void> {
-    this.#prepare('UPDATE gatherings SET pid = ?, pid_start = ? WHERE id = ?')
-      .run(process?.pid ?? null, process?.startTicks ?? null, id)
+  #start (id: number, at: string, replica: string): (Claim & { id: number }) | undefined {
+    const attempt = this.#prepare(
+      `UPDATE gatherings SET status = 'inprogress', started_at = ?, updated_at = ?, owner = ?, attempt = attempt + 1, revision = revision + 1
+       WHERE id = ? AND status = 'new' RETURNING attempt`
+    ).pluck().get(at, at, replica, id) as number | undefined
+    return attempt === undefined ? undefined : { id, replica, attempt }
+  }
+
+  async claimNext (replica: string, at: string, acceptedBy?: string): Promise<Claim & { id: number } | undefined> {
+    // A read first: an idle poll takes no write lock.
+    const next = (): number | undefined => (acceptedBy === undefined
+      ? this.#prepare('SELECT id FROM gatherings WHERE status = \'new\' ORDER BY id LIMIT 1').pluck().get()
+      : this.#prepare('SELECT id FROM gatherings WHERE status = \'new\' AND accepted_by = ? ORDER BY id LIMIT 1').pluck().get(acceptedBy)
+    ) as number | undefined
+    if (next() === undefined) return undefined
+    return this.#db.transaction(() => {
+      const id = next()
+      return id === undefined ? undefined : this.#start(id, at, replica)
+    }).immediate()
+  }
+
+  async runsOf (replica: string): Promise<Array<Claim & { id: number }>> {
+    return (this.#prepare('SELECT id, attempt FROM gatherings WHERE status = \'inprogress\' AND owner = ? ORDER BY id').all(replica) as Array<{ id: number, attempt: number }>)
+      .map(({ id, attempt }) => ({ id, replica, attempt }))
+  }
+
+  async takeOver (id: number, from: string, to: string): Promise<Claim | undefined> {
+    const attempt = this.#prepare(
+      'UPDATE gatherings SET owner = ?, attempt = attempt + 1 WHERE id = ? AND status = \'inprogress\' AND owner = ? RETURNING attempt'
+    ).pluck().get(to, id, from) as number | undefined
+    return attempt === undefined ? undefined : { replica: to, attempt }
+  }
+
+  async adopt (id: number, replica: string): Promise<boolean> {
+    this.#prepare('UPDATE gatherings SET owner = ? WHERE id = ? AND owner = \'\'').run(replica, id)
+    return this.#prepare('SELECT owner = ? FROM gatherings WHERE id = ?').pluck().get(replica, id) === 1
+  }
+
+  async failQueued (acceptedBy: string, message: string, at: string): Promise<number[]> {
+    return this.#prepare(
+      `UPDATE gatherings SET status = 'error', error_message = ?, finished_at = ?, updated_at = ?, revision = revision + 1
+       WHERE status = 'new' AND accepted_by = ? RETURNING id`
+    ).pluck().all(message, at, at, acceptedBy) as number[]
+  }
+
+  async recordProcess (id: number, process: RunProcess | null, claim?: Claim): Promise<void> {
+    const held = claim === undefined ? '' : 'AND status = \'inprogress\' AND owner = @replica AND attempt = @attempt'
+    this.#prepare(`UPDATE gatherings SET pid = @pid, pid_start = @start, pid_replica = @pidReplica WHERE id = @id ${held}`).run({
+      pid: process?.pid ?? null,
+      start: process?.startTicks ?? null,
+      pidReplica: claim?.replica ?? '',
+      id,
+      ...(claim !== undefined && { replica: claim.replica, attempt: claim.attempt })
+    })
+  }
+
+  async processesOf (replica: string): Promise<RecordedProcess[]> {
+    return (this.#prepare(
+      'SELECT id, pid, pid_start AS startTicks FROM gatherings WHERE pid IS NOT NULL AND pid_start IS NOT NULL AND pid_replica IN (?, \'\') ORDER BY id'
+    ).all(replica) as RecordedProcess[])
   }
 
   async runProcess (id: number): Promise<RunProcess | null> {
@@ -160,30 +211,32 @@ export class SqliteGatheringStore implements GatheringStore {
     return row?.pid != null && row.pid_start != null ? { pid: row.pid, startTicks: row.pid_start } : null
   }
 
-  async updateOutput (id: number, tail: string, size: number, at: string): Promise<boolean> {
+  async updateOutput (id: number, tail: string, size: number, at: string, claim?: Claim, phase?: Phase): Promise<boolean> {
     return this.#db.transaction(() => {
       const { changes } = this.#prepare(
-        `UPDATE gatherings SET output_brief = substr(@tail, -${BRIEF_CHARS}), output_size = @size, updated_at = @at, revision = revision + 1
-         WHERE id = @id AND status = 'inprogress'`
-      ).run({ tail, size, at, id })
+        `UPDATE gatherings SET output_brief = substr(@tail, -${BRIEF_CHARS}), output_size = @size, updated_at = @at, revision = revision + 1,
+           phase = coalesce(@phase, phase)
+         WHERE id = @id AND status = 'inprogress' ${claim === undefined ? '' : 'AND owner = @replica AND attempt = @attempt'}`
+      ).run({ tail, size, at, id, phase: phase ?? null, ...(claim !== undefined && { replica: claim.replica, attempt: claim.attempt }) })
       if (changes === 1) this.#saveTail(id, tail)
       return changes === 1
     })()
   }
 
-  async finish (id: number, result: GatheringResult, at: string): Promise<boolean> {
+  async finish (id: number, result: GatheringResult, at: string, claim?: Claim): Promise<boolean> {
     return this.#db.transaction(() => {
       const { changes } = this.#prepare(
         `UPDATE gatherings SET status = @status, error_message = @errorMessage, archive_name = @archiveName,
            archive_size = @archiveSize, archive_sha256 = @archiveSha256,
            output_brief = substr(@outputTail, -${BRIEF_CHARS}), output_size = @outputSize,
-           finished_at = @at, updated_at = @at, pid = NULL, pid_start = NULL, revision = revision + 1,
+           finished_at = @at, updated_at = @at, revision = revision + 1,
            redaction = CASE WHEN @redaction IS NULL THEN redaction ELSE @redaction END,
            -- A new archive (leftovers packed after the old one vanished) ends an earlier expiry.
            expired_at = CASE WHEN @archiveName != '' THEN NULL ELSE expired_at END,
            expired_reason = CASE WHEN @archiveName != '' THEN '' ELSE expired_reason END
-         WHERE id = @id`
+         WHERE id = @id ${claim === undefined ? '' : 'AND status = \'inprogress\' AND owner = @replica AND attempt = @attempt'}`
       ).run({
+        ...(claim !== undefined && { replica: claim.replica, attempt: claim.attempt }),
         status: result.status,
         errorMessage: result.errorMessage,
         archiveName: result.archiveName,
@@ -192,7 +245,7 @@ export class SqliteGatheringStore implements GatheringStore {
         outputTail: result.outputTail,
         outputSize: result.outputSize,
         // Undefined keeps what the record has (housekeeping re-writing a finished record).
-        redaction: result.redactionCounts === undefined ? null : result.redactionCounts === null ? '' : JSON.stringify({ counts: result.redactionCounts }),
+        redaction: redactionColumn(result.redactionCounts),
         at,
         id
       })
@@ -233,6 +286,35 @@ export class SqliteGatheringStore implements GatheringStore {
 
   async idsWithArchive (): Promise<number[]> {
     return this.#prepare('SELECT id FROM gatherings WHERE archive_name != \'\' ORDER BY id').pluck().all() as number[]
+  }
+
+  async joinReplicas (replica: string, startedAt: string): Promise<void> {
+    this.#prepare(
+      `INSERT INTO replicas (name, heartbeat_ms, started_at) VALUES (?, ${NOW_MS}, ?)
+       ON CONFLICT (name) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms, started_at = excluded.started_at`
+    ).run(replica, startedAt)
+  }
+
+  async renewLease (replica: string): Promise<boolean> {
+    return this.#prepare(`UPDATE replicas SET heartbeat_ms = ${NOW_MS} WHERE name = ?`).run(replica).changes === 1
+  }
+
+  async replicasGone (leaseMs: number, except: string): Promise<string[]> {
+    return this.#prepare(
+      `SELECT DISTINCT holder FROM (
+         SELECT owner AS holder FROM gatherings WHERE status = 'inprogress'
+         UNION SELECT accepted_by FROM gatherings WHERE status = 'new')
+       WHERE holder != ? AND holder NOT IN (SELECT name FROM replicas WHERE heartbeat_ms >= ${NOW_MS} - ?)
+       ORDER BY holder`
+    ).pluck().all(except, leaseMs) as string[]
+  }
+
+  async forgetLapsedReplicas (leaseMs: number): Promise<void> {
+    this.#prepare(
+      `DELETE FROM replicas WHERE heartbeat_ms < ${NOW_MS} - ?
+       AND name NOT IN (SELECT owner FROM gatherings WHERE status = 'inprogress')
+       AND name NOT IN (SELECT accepted_by FROM gatherings WHERE status = 'new')`
+    ).run(leaseMs)
   }
 
   async ping (): Promise<void> {
@@ -281,27 +363,4 @@ function whereClause ({ status, customName, createdBy }: ListScope, beforeId: nu
     params.beforeId = beforeId
   }
   return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params }
-}
-
-function toGathering (row: Row): Gathering {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    customName: row.custom_name,
-    status: row.status,
-    options: JSON.parse(row.options) as GatheringOptions,
-    archiveName: row.archive_name,
-    archiveSize: row.archive_size,
-    archiveSha256: row.archive_sha256,
-    outputSize: row.output_size,
-    errorMessage: row.error_message,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    createdBy: row.created_by,
-    expiredAt: row.expired_at,
-    expiredReason: row.expired_reason,
-    revision: row.revision,
-    redactionCounts: row.redaction === '' ? null : (JSON.parse(row.redaction) as { counts: Record<string, number> }).counts
-  }
 }

@@ -190,11 +190,7 @@ describe('deploy/overlays/ha', () => {
   })
 
   const configSources = (): string => readdirSync(join(ROOT, 'src', 'config')).map((f) => readFileSync(join(ROOT, 'src', 'config', f), 'utf8')).join('\n')
-  const replicaVariablesRead = /'REPLICA_NAME'/.test(configSources())
-  it('sets only variables src/config reads', {
-    // REPLICA_NAME and REPLICA_LEASE arrive with issue 16's replica mechanics; until then this is a to-do, not a pass.
-    todo: replicaVariablesRead ? false : 'src/config does not read REPLICA_NAME yet (issue 16\'s replica mechanics)'
-  }, () => {
+  it('sets only variables src/config reads', () => {
     const names = [...server().env.map((e: Obj) => e.name as string), ...Object.keys(configMap())].filter((n) => n !== 'HOME')
     const sources = configSources()
     assert.deepEqual(names.filter((name) => !sources.includes(`'${name}'`)), [], 'variables src/config does not read')

@@ -41,6 +41,8 @@ function setUp (limits: { maxConcurrent: number, maxQueued: number }, minFreeByt
   const logger = new RecordingLogger()
   runner = new GatheringRunner({
     store,
+    replica: 'test',
+    leaseMs: 30_000,
     paths,
     logger,
     ocPath: '/nonexistent/oc',
@@ -87,7 +89,7 @@ describe('GatheringCreator', () => {
       await addArchived()
       // The one place (a free slot) is taken.
       const { options } = validateRequest({}, defaults)
-      runner.admit('').enqueue(await store.insert({ customName: 'waiting', options, createdAt: now(), createdBy: '' }), undefined)
+      await store.insert({ customName: 'waiting', options, createdAt: now(), createdBy: '' })
     })
 
     it('refuses with QueueFullError before making room: no archive expires', async () => {
@@ -117,7 +119,7 @@ describe('GatheringCreator', () => {
     await assert.rejects(creator.create({}, { username: 'bob', token: undefined }), StorageFullError)
     assert.deepEqual(await store.listKeys({}), [], 'nothing recorded')
     // The one place is free again (it would throw QueueFullError otherwise).
-    runner.admit('').cancel()
+    ;(await runner.admit('')).cancel()
   })
 
   it('records and queues an admitted request with the caller\'s name', async () => {
@@ -125,6 +127,6 @@ describe('GatheringCreator', () => {
     const g = await creator.create({ customName: 'mine', timeout: '90' }, { username: 'carol', token: 'secret-token' })
     assert.deepEqual([g.status, g.customName, g.createdBy, g.options.timeout], ['new', 'mine', 'carol', '90s'])
     assert.equal(runner.queuedCount, 1)
-    assert.throws(() => runner.admit(''), QueueFullError, 'its place is taken')
+    await assert.rejects(runner.admit(''), QueueFullError, 'its place is taken')
   })
 })

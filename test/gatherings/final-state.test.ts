@@ -30,11 +30,13 @@ class FlakyStore extends SqliteGatheringStore {
 const root = mkdtempSync(join(tmpdir(), 'mgs-final-'))
 after(() => rmSync(root, { recursive: true, force: true }))
 const { options } = validateRequest({}, { defaultImage: 'quay.io/a/b', defaultTimeout: '20m', maxTimeoutMs: 3600_000 })
+/** What markStarted gives a first run by replica 'test'. */
+const claim = { replica: 'test', attempt: 1 }
 const result: GatheringResult = { status: 'completed', errorMessage: '', archiveName: 'a.tar.gz', archiveSize: 1, archiveSha256: 'ab', outputTail: 'end', outputSize: 3 }
 
 async function runningGathering (store: SqliteGatheringStore): Promise<number> {
   const g = await store.insert({ customName: '', options, createdAt: new Date().toISOString(), createdBy: '' })
-  await store.markStarted(g.id, new Date().toISOString())
+  await store.markStarted(g.id, new Date().toISOString(), 'test')
   return g.id
 }
 
@@ -44,7 +46,7 @@ describe('recordFinalState', () => {
     const id = await runningGathering(store)
     store.failing = () => store.failures < 2
     const logger = new RecordingLogger()
-    const written = await recordFinalState(id, result, new Date().toISOString(), { store, logger, signal: new AbortController().signal })
+    const written = await recordFinalState(id, result, new Date().toISOString(), { store, claim, logger, signal: new AbortController().signal })
     assert.equal(written, true)
     assert.equal(store.failures, 2)
     assert.equal((await store.get(id))?.status, 'completed')
@@ -65,7 +67,7 @@ describe('recordFinalState', () => {
     }
     const shutdown = new AbortController()
     const logger = new RecordingLogger()
-    const writing = recordFinalState(id, result, new Date().toISOString(), { store, logger, signal: shutdown.signal })
+    const writing = recordFinalState(id, result, new Date().toISOString(), { store, claim, logger, signal: shutdown.signal })
     // Shut down while it retries.
     await failedTwice
     shutdown.abort()
@@ -80,6 +82,8 @@ describe('recordFinalState', () => {
     mkdirSync(paths.root, { recursive: true })
     const runner = new GatheringRunner({
       store: again,
+      replica: 'test',
+      leaseMs: 30_000,
       paths,
       logger: new RecordingLogger(),
       ocPath: '/nonexistent/oc',

@@ -27,7 +27,7 @@ function setup () {
   let now = Date.parse(at(100))
   const cache = new ResponseCache(1e6)
   const entries = new ResponseCache(1e6)
-  const views = new GatheringViews({ store, runs, cache, entries, execOutputLimit: 1000, listOutputLimit: 5, now: () => new Date(now) })
+  const views = new GatheringViews({ store, databaseId: 'test-db', release: 'test', runs, cache, entries, execOutputLimit: 1000, listOutputLimit: 5, now: () => new Date(now) })
   const tick = (ms: number) => { now += ms }
   return { store, live, views, cache, entries, tick }
 }

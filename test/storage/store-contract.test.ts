@@ -17,6 +17,11 @@ const gathering = (n: number, fields: Partial<NewGathering> = {}): NewGathering 
 const completed = (fields: Partial<GatheringResult> = {}): GatheringResult =>
   ({ status: 'completed', errorMessage: '', archiveName: 'a.tar.gz', archiveSize: 10, archiveSha256: 'ab', outputTail: 'tail', outputSize: 4, ...fields })
 
+/** Polls `check` until it holds (the database's clock moving on): a state, not a duration. */
+async function waitFor (check: () => Promise<boolean>): Promise<void> {
+  while (!await check()) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
 for (const backend of STORE_BACKENDS) {
   describe(`GatheringStore contract: ${backend.name}`, () => {
     const databases: TestDatabase[] = []
@@ -65,7 +70,9 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(await store.outputTail(g.id, 100), 'tail!')
       assert.equal(await store.outputTail(g.id, 2), 'l!')
       assert.equal(await store.outputTail(g.id, 0), '')
-      assert.equal(await store.runProcess(g.id), null, 'the pid is forgotten once finished')
+      assert.deepEqual(await store.runProcess(g.id), { pid: 42, startTicks: '1234' }, 'the pid stays until the process is seen to end')
+      await store.recordProcess(g.id, null)
+      assert.equal(await store.runProcess(g.id), null)
       assert.equal(await store.delete(g.id), true)
       assert.equal(await store.delete(g.id), false)
       assert.equal(await store.get(g.id), undefined)
@@ -242,8 +249,8 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(await store.oldestArchived([a.id, b.id]), undefined)
       assert.equal(await store.archiveBytes(), 12)
       const states = await store.fileStates()
-      assert.deepEqual(states.get(a.id), { status: 'completed', archiveName: 'a.tar.gz' })
-      assert.deepEqual(states.get(c.id), { status: 'inprogress', archiveName: '' })
+      assert.deepEqual(states.get(a.id), { status: 'completed', archiveName: 'a.tar.gz', owner: '' })
+      assert.deepEqual(states.get(c.id), { status: 'inprogress', archiveName: '', owner: '' })
       assert.equal(states.size, 4)
     })
 
@@ -269,6 +276,112 @@ for (const backend of STORE_BACKENDS) {
       await store.finish(g.id, completed({ archiveSha256: 'cd' }), at(2))
       assert.deepEqual((await store.get(g.id))?.redactionCounts, { IP: 3, 'omitted-files': 1 })
       assert.deepEqual((await store.getMany([g.id], 0))[0]?.redactionCounts, { IP: 3, 'omitted-files': 1 })
+    })
+
+    it('hands each queued gathering to exactly one of two replicas claiming at once, oldest first', async () => {
+      const { store: first, more } = await fresh()
+      const second = await more()
+      const inserted = []
+      for (let i = 0; i < 12; i++) inserted.push((await first.insert(gathering(i, { acceptedBy: i % 3 === 0 ? 'b' : 'a' }))).id)
+      const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => i % 2 === 0 ? first.claimNext('a', at(20)) : second.claimNext('b', at(20))))
+      const claimed = claims.filter((c) => c !== undefined)
+      assert.deepEqual(claimed.map((c) => c.id).sort((x, y) => x - y), inserted, 'every one claimed, none twice')
+      assert.ok(claimed.every((c) => c.attempt === 1))
+      const ofA = (await first.runsOf('a')).map((r) => r.id)
+      const ofB = (await first.runsOf('b')).map((r) => r.id)
+      assert.equal(ofA.length + ofB.length, 12)
+      assert.deepEqual(ofA, claimed.filter((c) => c.replica === 'a').map((c) => c.id).sort((x, y) => x - y))
+      const started = await first.get(inserted[0] as number)
+      assert.deepEqual([started?.status, started?.startedAt], ['inprogress', at(20)])
+    })
+
+    it('claims only what a replica admitted itself when asked (callers\' tokens live in its memory)', async () => {
+      const { store } = await fresh()
+      const ofA = await store.insert(gathering(1, { acceptedBy: 'a' }))
+      const ofB = await store.insert(gathering(2, { acceptedBy: 'b' }))
+      assert.equal((await store.claimNext('b', at(3), 'b'))?.id, ofB.id, 'b\'s own, although a\'s is older')
+      assert.equal(await store.claimNext('b', at(3), 'b'), undefined)
+      assert.equal((await store.claimNext('b', at(3)))?.id, ofA.id, 'anyone\'s, without the filter')
+    })
+
+    it('checks the claim on every write: a taken-over run\'s writes change nothing', async () => {
+      const { store } = await fresh()
+      const g = await store.insert(gathering(1))
+      const claim = await store.claimNext('a', at(2))
+      assert.ok(claim !== undefined)
+      const held = { replica: 'a', attempt: claim.attempt }
+      assert.equal(await store.updateOutput(g.id, 'one', 3, at(3), held), true)
+      await store.recordProcess(g.id, { pid: 7, startTicks: '70' }, held)
+      assert.deepEqual(await store.processesOf('a'), [{ id: g.id, pid: 7, startTicks: '70' }])
+      assert.deepEqual(await store.processesOf('b'), [])
+      assert.equal(await store.takeOver(g.id, 'b', 'c'), undefined, 'only from the replica holding it')
+      const taken = await store.takeOver(g.id, 'a', 'b')
+      assert.deepEqual(taken, { replica: 'b', attempt: claim.attempt + 1 })
+      assert.equal(await store.takeOver(g.id, 'a', 'c'), undefined, 'taken once')
+      assert.equal(await store.updateOutput(g.id, 'stale', 5, at(4), held), false)
+      assert.equal(await store.finish(g.id, completed(), at(4), held), false)
+      await store.recordProcess(g.id, { pid: 8, startTicks: '80' }, held)
+      assert.deepEqual(await store.runProcess(g.id), { pid: 7, startTicks: '70' }, 'the stale claim recorded nothing')
+      assert.deepEqual(await store.runsOf('a'), [])
+      assert.deepEqual((await store.get(g.id))?.outputSize, 3)
+      assert.equal(await store.finish(g.id, completed({ status: 'error', errorMessage: 'interrupted' }), at(5), taken), true)
+      assert.equal(await store.finish(g.id, completed(), at(6), taken), false, 'a claim ends with the final state')
+      assert.deepEqual(await store.processesOf('a'), [{ id: g.id, pid: 7, startTicks: '70' }], 'a\'s process stays recorded for a to stop')
+    })
+
+    it('counts the queue with the insert: across stores on one database, never more than MAX_QUEUED wait', async () => {
+      const { store: first, more } = await fresh()
+      const second = await more()
+      const limits = { maxQueued: 5, maxQueuedPerUser: 3, freeSlots: 1 }
+      const attempts = await Promise.allSettled(Array.from({ length: 16 }, (_, i) =>
+        (i % 2 === 0 ? first : second).insert(gathering(i, { createdBy: i % 4 === 0 ? 'alice' : `user${i}` }), limits)))
+      const refused = attempts.filter((a) => a.status === 'rejected').map((a) => (a.reason as Error).name)
+      assert.equal(attempts.length - refused.length, 6, 'five wait, one takes the free slot')
+      assert.equal((await first.queuedCounts('')).total, 6)
+      assert.ok(refused.every((name) => name === 'QueueFullError' || name === 'UserQueueFullError'), refused.join())
+      assert.ok((await first.queuedCounts('alice')).ofUser <= 3)
+    })
+
+    it('refuses one user beyond MAX_QUEUED_PER_USER while others still get in', async () => {
+      const { store } = await fresh()
+      const limits = { maxQueued: 10, maxQueuedPerUser: 2, freeSlots: 0 }
+      await store.insert(gathering(1, { createdBy: 'alice' }), limits)
+      await store.insert(gathering(2, { createdBy: 'alice' }), limits)
+      await assert.rejects(store.insert(gathering(3, { createdBy: 'alice' }), limits), { name: 'UserQueueFullError' })
+      await store.insert(gathering(4, { createdBy: 'bob' }), limits)
+      assert.deepEqual(await store.queuedCounts('alice'), { total: 3, ofUser: 2 })
+    })
+
+    it('keeps replicas\' leases on the database\'s clock and names the gone ones that hold work', async () => {
+      const { store: first, more } = await fresh()
+      const second = await more()
+      await first.joinReplicas('a', at(1))
+      await second.joinReplicas('b', at(1))
+      const running = await first.insert(gathering(1, { acceptedBy: 'b' }))
+      await second.claimNext('b', at(2))
+      await first.insert(gathering(2, { acceptedBy: 'c' })) // queued by a replica that never joined
+      assert.deepEqual(await first.replicasGone(60_000, 'a'), ['c'], 'b\'s lease is fresh; c has none')
+      // A lease of 0 lapses as soon as the database's clock moves on.
+      await waitFor(async () => (await first.replicasGone(0, 'a')).includes('b'))
+      assert.deepEqual(await first.replicasGone(0, 'a'), ['b', 'c'])
+      assert.deepEqual(await first.replicasGone(0, 'b'), ['c'], 'never itself')
+      assert.equal(await second.renewLease('b'), true)
+      await first.forgetLapsedReplicas(0)
+      assert.equal(await second.renewLease('b'), true, 'a replica holding work is not forgotten')
+      assert.equal(await first.renewLease('a'), false, 'a without work was forgotten, and learns it')
+      await first.joinReplicas('a', at(3))
+      assert.equal(await first.renewLease('a'), true)
+      assert.deepEqual(await first.failQueued('c', 'gone', at(4)), [running.id + 1])
+      assert.equal((await first.get(running.id + 1))?.status, 'error')
+    })
+
+    it('lets one replica adopt a finished gathering from before replicas', async () => {
+      const { store } = await fresh()
+      const g = await store.insert(gathering(1))
+      await store.finish(g.id, completed(), at(2))
+      assert.equal(await store.adopt(g.id, 'a'), true)
+      assert.equal(await store.adopt(g.id, 'a'), true, 'asking again: still a\'s')
+      assert.equal(await store.adopt(g.id, 'b'), false)
     })
 
     it('answers a ping while open', async () => {

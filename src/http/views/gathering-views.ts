@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 
 import type { Phase } from '../../gatherings/phase.js'
@@ -18,6 +18,10 @@ export interface LiveRuns {
 
 export interface GatheringViewsOptions {
   store: GatheringStore
+  /** The store's databaseId(): a version names the database it was read from. */
+  databaseId: string
+  /** What else decides the bytes of an answer besides the record (the release): equal on every replica of one deployment. */
+  release: string
   runs: LiveRuns
   /** Whole answers. */
   cache: ResponseCache
@@ -46,20 +50,29 @@ export interface ListPage {
 export class GatheringViews {
   readonly #o: GatheringViewsOptions
   /**
-   * Part of every version: another process (after a restart, a restored
-   * database, other limits) never matches an ETag this one gave.
+   * Part of every version: what the bytes depend on besides the records (the
+   * database, the release, the output limits). Replicas of one deployment
+   * share it, so an ETag one gave is good on every other; a replica with
+   * other limits, or another release, never matches it.
    */
-  readonly #instance = randomBytes(6).toString('base64url')
+  readonly #prefix: string
 
   constructor (options: GatheringViewsOptions) {
     this.#o = options
+    this.#prefix = createHash('sha256')
+      .update(JSON.stringify([options.databaseId, options.release, options.execOutputLimit, options.listOutputLimit]))
+      .digest('base64url').slice(0, 10)
   }
 
-  /** What GET /must-gather/:id shows of `g`, as a version. */
+  /**
+   * What GET /must-gather/:id shows of `g`, as a version. A running
+   * execution's includes what the replica running it sees live (others show
+   * its record, so their versions differ: each is right for its bytes).
+   */
   version (g: Gathering): string {
-    if (g.status !== 'inprogress') return `${this.#instance}.${g.id}.${g.revision}`
+    if (g.status !== 'inprogress') return `${this.#prefix}.${g.id}.${g.revision}`
     const live = this.#o.runs.liveOutput(g.id)
-    return `${this.#instance}.${g.id}.${g.revision}.${live?.size ?? ''}.${this.#o.runs.livePhase(g.id) ?? ''}.${this.#second()}`
+    return `${this.#prefix}.${g.id}.${g.revision}.${live?.size ?? ''}.${this.#o.runs.livePhase(g.id) ?? ''}.${this.#second()}`
   }
 
   /**
@@ -82,7 +95,7 @@ export class GatheringViews {
     const live = this.#o.runs.liveVersion()
     // Also a record left `inprogress` that no run tracks (its final state could not be written) shows a growing elapsed time.
     const clock = live !== '' || await this.#o.store.countByStatus('inprogress') > 0 ? this.#second() : ''
-    return [this.#instance, await this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
+    return [this.#prefix, await this.#o.store.listVersion(), live, clock, JSON.stringify(page), JSON.stringify(scope)].join('|')
   }
 
   /**

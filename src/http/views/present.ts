@@ -66,6 +66,7 @@ function phaseOf (g: Gathering, live: Phase | undefined): Phase {
     case 'new': return 'queued'
     case 'completed': return 'done'
     case 'error': return 'failed'
-    default: return live ?? 'starting'
+    // Running on another replica: the phase it last recorded.
+    default: return live ?? g.phase ?? 'starting'
   }
 }

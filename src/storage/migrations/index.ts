@@ -6,6 +6,7 @@ import { updatedAtIndex } from './005-updated-at-index.js'
 import { outputTails } from './006-output-tails.js'
 import { storeChanges } from './007-store-changes.js'
 import { redaction } from './008-redaction.js'
+import { replicas } from './009-replicas.js'
 import type { Migration } from './types.js'
 
 /** Every step of the schema, in the order applied. */
@@ -17,7 +18,8 @@ export const MIGRATIONS: readonly Migration[] = [
   updatedAtIndex,
   outputTails,
   storeChanges,
-  redaction
+  redaction,
+  replicas
 ]
 
 export type { Migration } from './types.js'
