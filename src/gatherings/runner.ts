@@ -112,8 +112,8 @@ export class GatheringRunner {
   #cleanupTimer: NodeJS.Timeout | undefined
   #watchTimer: NodeJS.Timeout | undefined
   #stopping: Promise<void> | undefined
-  /** A claim loop is running; `#claimAgain`: something was queued meanwhile. */
-  #claiming = false
+  /** The claim loop running, if one is; `#claimAgain`: something was queued meanwhile. */
+  #claiming: Promise<void> | undefined
   #claimAgain = false
   #watching: Promise<void> | undefined
   #queuedCount = 0
@@ -292,6 +292,8 @@ export class GatheringRunner {
     this.#accepting = false
     clearInterval(this.#cleanupTimer)
     clearInterval(this.#watchTimer)
+    // A claim in flight may still start a run: it is waited for like the others.
+    await this.#claiming
     const running = [...this.#active.values()].map(({ done }) => done)
     if (running.length > 0) {
       this.#log.info({ running: running.length, graceMs }, 'Waiting for running gatherings before shutdown.')
@@ -311,16 +313,15 @@ export class GatheringRunner {
   /** Claims queued gatherings while slots are free; one loop at a time (a call meanwhile makes it look again). */
   #claim (): void {
     if (!this.#processing) return
-    if (this.#claiming) {
+    if (this.#claiming !== undefined) {
       this.#claimAgain = true
       return
     }
-    this.#claiming = true
-    this.#claimWhileFree().catch((error: unknown) => {
+    this.#claiming = this.#claimWhileFree().catch((error: unknown) => {
       // The database may be away: the watch tries again within a second.
       this.#log.warn({ err: error }, 'Claiming a queued gathering failed; will retry.')
     }).finally(() => {
-      this.#claiming = false
+      this.#claiming = undefined
       if (this.#claimAgain) {
         this.#claimAgain = false
         this.#claim()
