@@ -17,13 +17,17 @@ export interface ReplicaLeaseOptions {
  * This replica's lease in the database: renewed every third of REPLICA_LEASE,
  * so two missed beats still leave it valid. On the same beat it looks for
  * replicas whose lease lapsed while they hold work, and takes that work
- * over. Several replicas may find the same one gone: each execution is taken
- * by exactly one of them (the store's takeOver is a compare-and-set).
+ * over, once its own beats have gone through for a whole lease (so a
+ * database outage longer than the lease makes nobody look gone). Several
+ * replicas may find the same one gone: each execution is taken by exactly
+ * one of them (the store's takeOver is a compare-and-set).
  */
 export class ReplicaLease {
   readonly #o: ReplicaLeaseOptions
   #timer: NodeJS.Timeout | undefined
   #beating: Promise<void> | undefined
+  /** Since when this replica's beats have all gone through (performance.now()); undefined after one failed. */
+  #healthySince: number | undefined
 
   constructor (options: ReplicaLeaseOptions) {
     this.#o = options
@@ -52,6 +56,7 @@ export class ReplicaLease {
   beat (): void {
     if (this.#beating !== undefined) return
     this.#beating = this.#beat().catch((error: unknown) => {
+      this.#healthySince = undefined
       // The database may be away (restarting): the next beat tries again, well within the lease.
       this.#o.logger.warn({ err: error }, 'Renewing the replica lease failed; will retry.')
     }).finally(() => {
@@ -67,6 +72,10 @@ export class ReplicaLease {
       logger.warn({ replica }, 'This replica\'s lease had lapsed and was taken over; joining again.')
       await this.join()
     }
+    // Judging others needs a lease's worth of beats of its own first: after the database was away
+    // (or at start), the others' leases look lapsed until their next beat, and they are not gone.
+    this.#healthySince ??= performance.now()
+    if (performance.now() - this.#healthySince < leaseMs) return
     for (const gone of await store.replicasGone(leaseMs, replica)) {
       logger.warn({ gone: gone === '' ? '(before replicas)' : gone, leaseMs }, 'A replica\'s lease lapsed; taking over its work.')
       await this.#o.takeOver(gone)
