@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+
 import pg from 'pg'
 
 import type { Phase } from '../gatherings/phase.js'
@@ -216,15 +218,23 @@ export class PostgresGatheringStore implements GatheringStore {
   }
 
   async claimNext (replica: string, at: string, acceptedBy?: string): Promise<Claim & { id: number } | undefined> {
-    // SKIP LOCKED: replicas claiming at once each get another row, none waits. Not repeated after a
-    // lost answer (it could claim a second one): a claim made unknowingly stays `inprogress` under
-    // this replica, and its next start ends it "interrupted by service restart".
-    const [row] = await this.#query<{ id: number, attempt: number }>('once',
-      `UPDATE gatherings SET status = 'inprogress', started_at = $2, updated_at = $2, owner = $1, attempt = attempt + 1, revision = revision + 1
-       WHERE id = (SELECT id FROM gatherings WHERE status = 'new' AND ($3::text IS NULL OR accepted_by = $3)
-                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, attempt`, [replica, at, acceptedBy ?? null])
-    return row === undefined ? undefined : { id: row.id, replica, attempt: row.attempt }
+    // Each call names its claim: sent again after a lost answer, it first looks for the claim the
+    // first try may have made, instead of claiming a second gathering and leaving the first held.
+    const token = randomUUID()
+    return await this.#call('idempotent', async (client, retried) => {
+      if (retried) {
+        const { rows: [made] } = await this.#run(client, 'SELECT id, attempt FROM gatherings WHERE claim_token = $1', [token])
+        if (made !== undefined) return { id: (made as { id: number }).id, replica, attempt: (made as { attempt: number }).attempt }
+      }
+      // SKIP LOCKED: replicas claiming at once each get another row, none waits.
+      const { rows: [row] } = await this.#run(client,
+        `UPDATE gatherings SET status = 'inprogress', started_at = $2, updated_at = $2, owner = $1, attempt = attempt + 1,
+           claim_token = $4, revision = revision + 1
+         WHERE id = (SELECT id FROM gatherings WHERE status = 'new' AND ($3::text IS NULL OR accepted_by = $3)
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, attempt`, [replica, at, acceptedBy ?? null, token])
+      return row === undefined ? undefined : { id: (row as { id: number }).id, replica, attempt: (row as { attempt: number }).attempt }
+    })
   }
 
   async runsOf (replica: string): Promise<Array<Claim & { id: number }>> {
@@ -295,7 +305,13 @@ export class PostgresGatheringStore implements GatheringStore {
 
   async finish (id: number, result: GatheringResult, at: string, claim?: Claim): Promise<boolean> {
     const text = storable(result.outputTail)
-    return await this.#call('idempotent', async (client) => {
+    return await this.#call('idempotent', async (client, retried) => {
+      if (retried && claim !== undefined) {
+        // Sent again after a lost answer: the first try may have written it, which shows as this claim's final state.
+        const { rows: [row] } = await this.#run(client,
+          'SELECT 1 FROM gatherings WHERE id = $1 AND owner = $2 AND attempt = $3 AND status = $4 AND finished_at = $5', [id, claim.replica, claim.attempt, result.status, at])
+        if (row !== undefined) return true
+      }
       const { rowCount } = await this.#run(client,
         `WITH changed AS (
            UPDATE gatherings SET status = $1, error_message = $2, archive_name = $3,

@@ -15,6 +15,8 @@ import type { Migration } from './types.js'
  *   pid stays recorded until that replica has seen the process end, also
  *   after another replica took the execution over: the replica, when it
  *   comes back, stops the oc it left running.
+ * - `claim_token`: a claim's own random name, so that a claim whose answer
+ *   the connection lost is found again instead of made twice.
  * - `phase`: where a run is, as the replica running it last wrote it with
  *   its output: what every other replica shows.
  * Rows from before are nobody's (''), and the first replica to start takes
@@ -33,6 +35,7 @@ export const replicas: Migration = {
            ALTER TABLE gatherings ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
            ALTER TABLE gatherings ADD COLUMN pid_replica TEXT NOT NULL DEFAULT '';
            ALTER TABLE gatherings ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+           ALTER TABLE gatherings ADD COLUMN claim_token TEXT NOT NULL DEFAULT '';
            CREATE INDEX gatherings_running_owner ON gatherings (owner) WHERE status = 'inprogress';`,
   postgres: `CREATE TABLE replicas (
                name         text PRIMARY KEY,
@@ -44,5 +47,6 @@ export const replicas: Migration = {
              ALTER TABLE gatherings ADD COLUMN attempt integer NOT NULL DEFAULT 0;
              ALTER TABLE gatherings ADD COLUMN pid_replica text NOT NULL DEFAULT '';
              ALTER TABLE gatherings ADD COLUMN phase text NOT NULL DEFAULT '';
+             ALTER TABLE gatherings ADD COLUMN claim_token text NOT NULL DEFAULT '';
              CREATE INDEX gatherings_running_owner ON gatherings (owner) WHERE status = 'inprogress';`
 }
