@@ -67,14 +67,17 @@ export class GatheringRun {
   readonly #cancel = new AbortController()
   /** Set when DELETE removes the gathering, or another replica took it over: its record must not be written again. */
   #removed = false
-  #settled = false
+  #finishing = false
 
   /** `claim`: this replica's hold on the run, already marked started in the store (see GatheringStore.claimNext). */
   constructor (readonly id: number, private readonly token: string | undefined, private readonly claim: Claim, private readonly o: RunContext) {}
 
-  /** The final state is written: the record no longer shows the run as held, and that is not a loss. */
-  get settled (): boolean {
-    return this.#settled
+  /**
+   * Stopping (deleted, or its claim lost), or writing its final state: either
+   * way the record may no longer show the run as held, and that is no news.
+   */
+  get ending (): boolean {
+    return this.#removed || this.#finishing
   }
 
   /** Output so far (fresher than the record), once oc's output is open. */
@@ -181,9 +184,8 @@ export class GatheringRun {
     const finishedAt = o.now()
     const full = { ...result, outputTail: this.#output?.tail() ?? '', outputSize: this.#output?.size ?? 0 }
     const retriesEnd = AbortSignal.any([this.#cancel.signal, o.shutdown])
-    const written = await recordFinalState(id, full, finishedAt, { store: o.store, claim: this.claim, logger: log, signal: retriesEnd })
-    this.#settled = true
-    if (!written) return
+    this.#finishing = true
+    if (!await recordFinalState(id, full, finishedAt, { store: o.store, claim: this.claim, logger: log, signal: retriesEnd })) return
     if (result.archiveSize > 0) await o.quota?.enforce(id).catch((error: unknown) => log.error({ err: error }, 'Enforcing MAX_STORAGE failed.'))
     const durationMs = Date.parse(finishedAt) - Date.parse(startedAt)
     o.metrics?.finished(result.status, durationMs / 1000, result.archiveSize)

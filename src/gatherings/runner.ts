@@ -369,8 +369,8 @@ export class GatheringRunner {
     this.#queuedCount = (await store.queuedCounts('')).total
     const held = new Map((await store.runsOf(replica)).map(({ id, attempt }) => [id, attempt]))
     for (const [id, { run, claim }] of this.#active) {
-      // A run that wrote its final state no longer shows as held: it is not lost.
-      if (held.get(id) === claim.attempt || run.settled) continue
+      // A run writing its final state (or already stopping) no longer shows as held: it is not lost.
+      if (held.get(id) === claim.attempt || run.ending) continue
       const deleted = await store.get(id) === undefined
       this.#log.warn({ id, deleted }, deleted
         ? 'Gathering deleted through another replica; stopping its oc.'
