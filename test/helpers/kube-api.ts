@@ -28,9 +28,23 @@ export class FakeKubeApi {
   mode: 'ok' | 'error' | 'slow' = 'ok'
   readonly requests: Array<{ path: string, body: any }> = []
   readonly users = new Map<string, FakeUser>()
+  /** Users whose token was revoked: RBAC still knows them by name, as a real cluster's bindings do. */
+  readonly #revoked = new Map<string, FakeUser>()
   #server: Server | undefined
   pem: Pem | undefined
   url = ''
+
+  /**
+   * The token stops authenticating (expired, logged out), while RBAC still
+   * grants its user what it did: a review racing the revocation may pass
+   * TokenReview just before and SubjectAccessReview just after, and must
+   * not turn into a 403 that a deleted user would get.
+   */
+  revoke (token: string): void {
+    const user = this.users.get(token)
+    if (user !== undefined) this.#revoked.set(user.username, user)
+    this.users.delete(token)
+  }
 
   async start (): Promise<void> {
     this.pem = await makeCertificate()
@@ -61,7 +75,7 @@ export class FakeKubeApi {
         }
         if (req.method === 'POST' && req.url?.startsWith('/apis/authorization.k8s.io/v1/subjectaccessreviews')) {
           const spec = parsed?.spec
-          const user = [...this.users.values()].find((u) => u.username === spec?.user)
+          const user = [...this.users.values(), ...this.#revoked.values()].find((u) => u.username === spec?.user)
           const a = spec?.resourceAttributes ?? {}
           const wanted = `${a.verb} ${a.group}/${a.resource}`
           const allowed = user !== undefined && (user.admin || (user.grants ?? []).includes(wanted))

@@ -41,7 +41,10 @@ export function App (): React.ReactNode {
       const hadToken = storedToken() !== undefined
       storeToken(undefined)
       setSignedIn(false)
-      setSignIn({ reason: hadToken ? `The service no longer accepts your token (401: ${error.message}). Sign in again.` : '' })
+      // Requests in flight together all come back 401: the first one, which found the token, says why;
+      // the others find it gone already and must not wipe that reason.
+      const reason = `The service no longer accepts your token (401: ${error.message}). Sign in again.`
+      setSignIn((current) => hadToken ? { reason } : current ?? { reason: '' })
     } else {
       setForbidden(error.message)
     }
