@@ -147,11 +147,12 @@ function writeRandomFile (/** @type {string} */ path, /** @type {number} */ size
  * A second service process on a running one's database and files, with the
  * response cache off: what an answer costs when it has to be read and
  * serialized (a record just changed, or RESPONSE_CACHE_SIZE=0). Both only
- * read the shared database.
+ * read the shared database. A replica of its own (REPLICA_NAME): one sharing
+ * the first one's name would take its runs for its own previous process's.
  * @param {import('./lib.mjs').Service} service
  */
 export async function uncachedTwin (service) {
-  const twin = await startService({ dir: service.dir, env: { RESPONSE_CACHE_SIZE: '0' } })
+  const twin = await startService({ dir: service.dir, env: { RESPONSE_CACHE_SIZE: '0', REPLICA_NAME: 'bench-uncached-twin' } })
   await settle(twin.pid)
   return twin
 }
