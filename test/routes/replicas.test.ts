@@ -238,7 +238,8 @@ describe('a replica that dies', () => {
   it('has its running execution ended "interrupted: replica <name> stopped" with its files packed, and its queued one run, by another replica', async () => {
     const [x, y] = replicas as [Replica, Replica]
     // The first run goes to whichever replica claims it; the second to the other (the first is full).
-    const first = (await x.service.post(slow(20))).body.id as number
+    // Long enough to outlast the steps up to the kill on a busy machine: until it ends, the queued one waits.
+    const first = (await x.service.post(slow(45))).body.id as number
     survivor = await waitFor(() => runnerOf(replicas, first), 'the first run\'s oc', 60_000)
     dead = survivor === x ? y : x
     interrupted = (await dead.service.post({ ...slow(120), 'custom-name': 'cut-short' })).body.id as number
@@ -264,9 +265,10 @@ describe('a replica that dies', () => {
     writeFileSync(file, Buffer.from(await download.arrayBuffer()))
     assert.ok(execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).trim().length > 0, 'a real archive')
 
-    const ran = await waitForFinish(survivor.service, queued.body.id, 90_000)
+    const ran = await waitForFinish(survivor.service, queued.body.id, 120_000)
     assert.equal(ran.status, 'completed', ran['error-message'])
     assert.equal((await waitForFinish(survivor.service, first, 60_000)).status, 'completed')
+    assert.equal(runnerOf(replicas, queued.body.id), undefined)
   })
 
   it('stops, restarted under the same name, the oc it left running when it was killed', async () => {
@@ -282,5 +284,10 @@ describe('a replica that dies', () => {
     const record = (await restarted.json(`/must-gather/${interrupted}`)).body
     assert.equal(record['error-message'], `interrupted: replica ${dead.name} stopped`)
     assert.notEqual(record['archive-name'], '')
+    // Its archive downloads whole from the restarted replica too, and no unpacked files linger beside it.
+    const download = await restarted.fetch(`/must-gather/${interrupted}/data`)
+    assert.equal(download.status, 200)
+    assert.equal(Buffer.from(await download.arrayBuffer()).length, record['archive-size'])
+    assert.equal(existsSync(join(restarted.dataDir, String(interrupted), `must-gather.local.${interrupted}`)), false)
   })
 })
