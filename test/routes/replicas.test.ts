@@ -137,6 +137,18 @@ describe('replicas on one database answer for each other', () => {
     assert.ok(onA.includes('Wrote inspect data to must-gather.'), 'the whole output')
     assert.ok((await followed).equals(onA), `B's followed output (${(await followed).length} bytes) is A's output (${onA.length} bytes)`)
     assert.ok(onB.equals(onA))
+
+    // What the runner learned of the archive (summary, file index) is every replica's answer.
+    const summaries = await waitFor(async () => {
+      const both = await Promise.all([a.json(`/must-gather/${id}/summary`), b.json(`/must-gather/${id}/summary`)])
+      return both.every((r) => r.status === 200) ? both.map((r) => r.body) : undefined
+    }, 'the summary on both replicas', 60_000)
+    assert.deepEqual(summaries[1], summaries[0])
+    const files = await Promise.all([a.json(`/must-gather/${id}/files`), b.json(`/must-gather/${id}/files`)])
+    assert.equal(files[0].status, 200)
+    assert.ok(files[0].body.entries.length > 0)
+    assert.equal(files[1].status, 200)
+    assert.deepEqual(files[1].body, files[0].body)
     finished = id
     for (const other of [first.body.id, second.body.id]) await waitForFinish(a, other, 60_000)
   })
