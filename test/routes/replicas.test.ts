@@ -73,7 +73,8 @@ describe('replicas on one database answer for each other', () => {
     database = await server.createDatabase()
     dir = mkdtempSync(join(tmpdir(), 'mgs-replicas-'))
     // One run at a time per replica: two slow runs fill both, and a third one waits in the queue.
-    replicas = await startReplicas(['replica-a', 'replica-b'], { DATABASE_URL: database.url, MAX_CONCURRENT: '1', MAX_QUEUED: '2', CANCEL_GRACE: '1s' }, dir)
+    // A long CANCEL_GRACE lets an oc that ignores SIGTERM finish its gather after a DELETE.
+    replicas = await startReplicas(['replica-a', 'replica-b'], { DATABASE_URL: database.url, MAX_CONCURRENT: '1', MAX_QUEUED: '2', CANCEL_GRACE: '30s' }, dir)
     a = replicas[0]!.service
     b = replicas[1]!.service
   })
@@ -198,7 +199,24 @@ describe('replicas on one database answer for each other', () => {
     for (const pid of ocPids) assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), false, `oc process ${pid} gone`)
     // The runner removes the directory again once its oc stopped (it may have written into it meanwhile).
     await waitFor(() => !existsSync(join(a.dataDir, String(id))), 'the gathering\'s directory to be removed', 30_000)
-    assert.match(runner.service.logs(), /Gathering deleted through another replica; stopping its oc\./)
+    // Noticed by its watch or by its output flush, whichever came first.
+    assert.match(runner.service.logs(), /Gathering deleted through another replica; stopping its oc\.|This replica no longer holds this gathering \(deleted, or taken over\); stopping its oc\./)
+  })
+
+  it('removes, once its oc has stopped, the files an oc that outlived a DELETE through the other replica wrote after it', async () => {
+    await clear()
+    // This oc ignores SIGTERM: it goes on for the grace period (30 s) and downloads its files into
+    // the directory the DELETE removed, then exits by itself.
+    const { body } = await a.post({ image: `${SIM_IMAGE}:slow-5_ignore-sigterm` })
+    const id: number = body.id
+    const runner = await waitFor(() => runnerOf(replicas, id), 'oc to run', 60_000)
+    const through = replicas.find((r) => r !== runner)!
+    await waitFor(async () => (await runner.service.json(`/must-gather/${id}`)).body.phase === 'gathering', 'the gather to be under way', 60_000)
+    assert.equal((await through.service.fetch(`/must-gather/${id}`, { method: 'DELETE' })).status, 204)
+    assert.equal(existsSync(join(a.dataDir, String(id))), false, 'removed by the replica that answered')
+    await waitFor(() => runProcesses(a, id).length === 0, 'the oc to end by itself', 60_000)
+    await waitFor(() => !existsSync(join(a.dataDir, String(id))), `${runner.name} to remove what its oc wrote after the DELETE`, 30_000)
+    assert.equal((await a.json(`/must-gather/${id}`)).status, 404)
   })
 
   it('applies MAX_QUEUED across replicas: with both busy, exactly MAX_QUEUED of the POSTs spread over them are accepted, the rest 429 naming the limit', async () => {
