@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test'
 import pg from 'pg'
 
 import { testPostgres } from '../helpers/postgres-server.js'
-import { assertNoProcessesLeft, removeDir, type RunningService, SIM_IMAGE, SIMULATOR, startService, waitFor } from '../helpers/service.js'
+import { assertNoProcessesLeft, processesMentioning, removeDir, type RunningService, SIM_IMAGE, SIMULATOR, startService, waitFor } from '../helpers/service.js'
 import { runSeed, seededRandom, sleep } from './helpers.js'
 import { AUDIT_SQL, maxOverlapByProcess, readOcRuns, TERMINAL, writeOcWrapper } from './replica-drill-parts.js'
 
@@ -65,6 +65,11 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
     await Promise.all(stopping.map(async (service) => await service?.stop()))
     await pool?.end().catch(() => {})
     await dropDatabase?.().catch(() => {})
+    // A drill cut short leaves a killed replica's oc running (its next process would have stopped them).
+    for (const pid of processesMentioning(dir)) {
+      try { process.kill(pid, 'SIGKILL') } catch {}
+    }
+    await waitFor(() => processesMentioning(dir).length === 0, 'the drill\'s processes to end', 10_000).catch(() => {})
     removeDir(dir)
   })
 
