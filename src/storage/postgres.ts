@@ -221,15 +221,25 @@ export class PostgresGatheringStore implements GatheringStore {
   }
 
   async claimNext (replica: string, at: string, acceptedBy?: string): Promise<Claim & { id: number } | undefined> {
-    // SKIP LOCKED: replicas claiming at once each get another row, none waits. Not repeated after a
-    // lost answer (it could claim a second one): a claim made unknowingly stays `inprogress` under
-    // this replica, and its next start ends it "interrupted by service restart".
-    const [row] = await this.#query<{ id: number, attempt: number }>('once',
-      `UPDATE gatherings SET status = 'inprogress', started_at = $2, updated_at = $2, owner = $1, attempt = attempt + 1, revision = revision + 1
-       WHERE id = (SELECT id FROM gatherings WHERE status = 'new' AND ($3::text IS NULL OR accepted_by = $3)
-                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, attempt`, [replica, at, acceptedBy ?? null])
-    return row === undefined ? undefined : { id: row.id, replica, attempt: row.attempt }
+    // SKIP LOCKED: replicas claiming at once each get another row, none waits. Sent again after a
+    // lost answer (a database restart during the commit): the first try may have claimed a row,
+    // which then shows as this replica's, started at `at` and not yet run; that one is the claim.
+    // (Not sent again, such a claim stayed `inprogress` under a live replica that never ran it, for
+    // ever: found by the replica drill.)
+    return await this.#call('idempotent', async (client, retried) => {
+      if (retried) {
+        const { rows: [made] } = await this.#run(client,
+          `SELECT id, attempt FROM gatherings WHERE status = 'inprogress' AND owner = $1 AND started_at = $2 AND pid_replica = '' AND phase = ''
+           ORDER BY id LIMIT 1`, [replica, at])
+        if (made !== undefined) return { id: (made as { id: number }).id, replica, attempt: (made as { attempt: number }).attempt }
+      }
+      const { rows: [row] } = await this.#run(client,
+        `UPDATE gatherings SET status = 'inprogress', started_at = $2, updated_at = $2, owner = $1, attempt = attempt + 1, revision = revision + 1
+         WHERE id = (SELECT id FROM gatherings WHERE status = 'new' AND ($3::text IS NULL OR accepted_by = $3)
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, attempt`, [replica, at, acceptedBy ?? null])
+      return row === undefined ? undefined : { id: (row as { id: number }).id, replica, attempt: (row as { attempt: number }).attempt }
+    })
   }
 
   async runsOf (replica: string): Promise<Array<Claim & { id: number }>> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -97,6 +97,16 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
     const ocPath = join(dir, 'bin', 'oc')
     writeOcWrapper(ocPath, SIMULATOR, ocLog)
 
+    /** Every replica process of the drill, for its logs. */
+    const processes: Array<{ name: string, service: RunningService }> = []
+    /** Keeps every replica process's log and the oc log in a directory the clean-up leaves, and names it. */
+    const keepLogs = (): void => {
+      const kept = join(tmpdir(), `mgs-drill-logs-${seed}`)
+      mkdirSync(kept, { recursive: true })
+      for (const { name, service } of processes) writeFileSync(join(kept, `${name}-${service.process.pid}.log`), service.logs())
+      if (existsSync(ocLog)) copyFileSync(ocLog, join(kept, 'oc-runs.log'))
+      t.diagnostic(`replica drill: logs kept in ${kept}`)
+    }
     /** Replica processes that ended without the drill killing or stopping them. */
     const crashes: string[] = []
     /** Set when the load or a fault failed, or a replica crashed: the rest of the load stops. */
@@ -115,6 +125,7 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
       })
       await waitFor(async () => (await service.fetch('/readyz').catch(() => undefined))?.status === 200, `${replica.name} to be ready`)
       replica.pids.push(service.process.pid ?? 0)
+      processes.push({ name: replica.name, service })
       replica.service = service
       service.process.once('exit', (code, signal) => {
         // The drill's own kills and stops first forget the service; any other exit is the service's doing.
@@ -234,6 +245,7 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
       await Promise.all([abortOnFailure(faults()), ...Array.from({ length: POSTERS }, async () => await abortOnFailure(poster()))])
     } catch (error) {
       await describeState(t, db, replicas)
+      keepLogs()
       assert.deepEqual(crashes, [], 'replicas exited during the drill')
       throw error
     }
@@ -246,6 +258,7 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
       await waitFor(async () => aborted || await outstanding() === 0, 'every execution to end', SETTLE_MS)
     } catch {
       await describeState(t, db, replicas)
+      keepLogs()
       const stragglers = await query("SELECT id, status, owner, attempt, accepted_by, pid_replica, phase FROM gatherings WHERE status IN ('new', 'inprogress') ORDER BY id")
       assert.fail(`${stragglers.length} executions still not terminal after ${SETTLE_MS / 1000} s:\n${stragglers.map((s) => JSON.stringify(s)).join('\n')}`)
     }
@@ -334,6 +347,7 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
     t.diagnostic(`replica drill: ${runs.length} oc runs; most at once per replica process ${[...maxOverlapByProcess(runs)].map(([pid, n]) => `${replicaOf.get(pid)}/${pid}: ${n}`).join(', ')}; ` +
       `${downloads} downloads checked; load ${loadMs} ms, settle ${settleMs} ms, whole drill ${Date.now() - began} ms`)
 
+    if (problems.length > 0) keepLogs()
     assert.deepEqual(problems, [], `the drill found ${problems.length} problems`)
     assert.equal(remembered.length, POSTS)
     assert.equal(kills.length, KILLS)
