@@ -9,7 +9,7 @@ import pg from 'pg'
 
 import { testPostgres } from '../helpers/postgres-server.js'
 import { assertNoProcessesLeft, processesMentioning, removeDir, type RunningService, SIM_IMAGE, SIMULATOR, startService, waitFor } from '../helpers/service.js'
-import { runSeed, seededRandom, sleep } from './helpers.js'
+import { HEAVY, runSeed, seededRandom, sleep } from './helpers.js'
 import { AUDIT_SQL, maxOverlapByProcess, readOcRuns, TERMINAL, writeOcWrapper } from './replica-drill-parts.js'
 
 /**
@@ -24,11 +24,11 @@ import { AUDIT_SQL, maxOverlapByProcess, readOcRuns, TERMINAL, writeOcWrapper } 
  * once (an `oc` wrapper logs each run), every completed archive downloads
  * whole from every replica and no record is lost.
  *
- * Reduced by default (60 POSTs, 2 kills); MGS_DRILL=full runs 300 POSTs and
- * 8 kills. RELIABILITY_SEED repeats a run's random choices (not its timing).
+ * Reduced by default (60 POSTs, 2 kills); MGS_DRILL=full (or RELIABILITY_HEAVY=1,
+ * as the rest of the suite) runs 300 POSTs and 8 kills. RELIABILITY_SEED repeats a run's random choices (not its timing).
  * Runs dist/server.js: `npm run build` first.
  */
-const FULL = process.env.MGS_DRILL === 'full'
+const FULL = process.env.MGS_DRILL === 'full' || HEAVY
 const POSTS = FULL ? 300 : 60
 const KILLS = FULL ? 8 : 2
 const LEASE_MS = 3000
