@@ -1,4 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { ROOT } from '../helpers/service.js'
 
 import { writeExecutable } from './helpers.js'
 
@@ -122,3 +126,17 @@ export const AUDIT_SQL = `
 `
 
 export const TERMINAL = new Set(['completed', 'error'])
+
+/**
+ * The drill runs dist/server.js, as production does: built again here
+ * (TypeScript only, about 10 s) when it is missing or older than a file under
+ * src/, so that the drill never tests stale code. Returns whether it built.
+ */
+export function ensureBuiltServer (): boolean {
+  const built = join(ROOT, 'dist', 'server.js')
+  const newestSource = (dir: string): number => Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+    entry.isDirectory() ? newestSource(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs))
+  if (existsSync(built) && statSync(built).mtimeMs >= newestSource(join(ROOT, 'src'))) return false
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' })
+  return true
+}

@@ -10,7 +10,7 @@ import pg from 'pg'
 import { testPostgres } from '../helpers/postgres-server.js'
 import { assertNoProcessesLeft, processesMentioning, removeDir, type RunningService, SIM_IMAGE, SIMULATOR, startService, waitFor } from '../helpers/service.js'
 import { HEAVY, runSeed, seededRandom, sleep } from './helpers.js'
-import { AUDIT_SQL, maxOverlapByProcess, readOcRuns, TERMINAL, writeOcWrapper } from './replica-drill-parts.js'
+import { AUDIT_SQL, ensureBuiltServer, maxOverlapByProcess, readOcRuns, TERMINAL, writeOcWrapper } from './replica-drill-parts.js'
 
 /**
  * The replica drill (issue 16, "Tests"): three replicas of the built service
@@ -26,7 +26,7 @@ import { AUDIT_SQL, maxOverlapByProcess, readOcRuns, TERMINAL, writeOcWrapper } 
  *
  * Reduced by default (60 POSTs, 2 kills); MGS_DRILL=full (or RELIABILITY_HEAVY=1,
  * as the rest of the suite) runs 300 POSTs and 8 kills. RELIABILITY_SEED repeats a run's random choices (not its timing).
- * Runs dist/server.js: `npm run build` first.
+ * Runs dist/server.js, built first when older than src/ (ensureBuiltServer).
  */
 const FULL = process.env.MGS_DRILL === 'full' || HEAVY
 const POSTS = FULL ? 300 : 60
@@ -79,6 +79,7 @@ describe('replica drill: 3 replicas, one PostgreSQL, kills and a database restar
     const random = seededRandom(seed)
     t.diagnostic(`replica drill ${FULL ? 'full' : 'reduced'}: seed ${seed} (RELIABILITY_SEED=${seed} repeats its choices)`)
 
+    if (ensureBuiltServer()) t.diagnostic('replica drill: dist/server.js was missing or older than src/: built it (tsc)')
     const postgres = await testPostgres()
     const database = await postgres.createDatabase()
     dropDatabase = database.drop
