@@ -375,8 +375,12 @@ export class GatheringRunner {
   async #checkClaims (): Promise<void> {
     const { store, replica } = this.#o
     this.#queuedCount = (await store.queuedCounts('')).total
+    // Only runs that were here before the store was read: one claimed meanwhile is not in its answer
+    // and is not lost. (Checking it too stopped a run just claimed and left its record `inprogress`
+    // for ever under a live replica: found by the replica drill.)
+    const running = [...this.#active]
     const held = new Map((await store.runsOf(replica)).map(({ id, attempt }) => [id, attempt]))
-    for (const [id, { run, claim }] of this.#active) {
+    for (const [id, { run, claim }] of running) {
       // A run writing its final state (or already stopping) no longer shows as held: it is not lost.
       if (held.get(id) === claim.attempt || run.ending) continue
       const deleted = await store.get(id) === undefined

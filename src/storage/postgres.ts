@@ -86,6 +86,11 @@ export class PostgresGatheringStore implements GatheringStore {
     })
     // An idle connection the server closed (a restart) is dropped by the pool; without a listener the error would end the process.
     pool.on('error', () => {})
+    // The pool listens only while a connection is idle. One checked out between two statements (a
+    // transaction's JavaScript in between) that the server ends (a restart: 57P01 with no query
+    // active) emits 'error' with nobody listening, which ended the process (found by the replica
+    // drill). Its next statement then fails "not queryable", which #call waits out like any lost connection.
+    pool.on('connect', (client) => { client.on('error', () => {}) })
     const store = new PostgresGatheringStore(pool, retryForMs)
     try {
       await store.#call('read', async (client) => {

@@ -29,6 +29,8 @@ export interface StartOptions {
   env?: Record<string, string>
   /** Reuse a directory (database and data) from an earlier service. */
   dir?: string
+  /** Run the built dist/server.js, as production does (needs `npm run build`), instead of src/server.ts through tsx. */
+  built?: boolean
 }
 
 /** Starts the real service as a child process on a free loopback port. */
@@ -37,7 +39,8 @@ export async function startService (options: StartOptions = {}): Promise<Running
   const dataDir = join(dir, 'gatherings')
   const dbPath = join(dir, 'gatherings.db')
   let output = ''
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'server.ts')], {
+  const entry = options.built === true ? [join(ROOT, 'dist', 'server.js')] : ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'server.ts')]
+  const child = spawn(process.execPath, entry, {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',
