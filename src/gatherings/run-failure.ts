@@ -17,6 +17,8 @@ export function credentialsLostWith (replica: string): string {
     'callers\' credentials are kept in memory only, so the request must be repeated'
 }
 
+export const STRAY_CLAIM = 'the database was unreachable just as this execution was to start, and it never ran; repeat the request'
+
 export const SHUTDOWN_CANCELLED = 'cancelled: the service was shutting down'
 
 export interface RunFailureContext {

@@ -6,6 +6,8 @@ import type { Claim, GatheringStore, QueueLimits } from '../storage/types.js'
 import { ArchiveInsight } from './archive-insight.js'
 import { BackgroundTasks } from './background-tasks.js'
 import { ShuttingDownError } from './errors.js'
+import { failure } from './result.js'
+import { STRAY_CLAIM } from './run-failure.js'
 import { PRIVATE_DIRECTORY } from './file-modes.js'
 import { removeTree } from './fs-tools.js'
 import { Housekeeping } from './housekeeping.js'
@@ -117,6 +119,8 @@ export class GatheringRunner {
   #claimAgain = false
   #watching: Promise<void> | undefined
   #queuedCount = 0
+  /** Claims seen on the last watch that no run here holds (see #endStrayClaims). */
+  #strayClaims = new Map<number, number>()
 
   constructor (options: RunnerOptions) {
     this.#o = options
@@ -379,7 +383,9 @@ export class GatheringRunner {
     // and is not lost. (Checking it too stopped a run just claimed and left its record `inprogress`
     // for ever under a live replica: found by the replica drill.)
     const running = [...this.#active]
+    const claimingBefore = this.#claiming !== undefined
     const held = new Map((await store.runsOf(replica)).map(({ id, attempt }) => [id, attempt]))
+    await this.#endStrayClaims(held, claimingBefore || this.#claiming !== undefined)
     for (const [id, { run, claim }] of running) {
       // A run writing its final state (or already stopping) no longer shows as held: it is not lost.
       if (held.get(id) === claim.attempt || run.ending) continue
@@ -394,5 +400,28 @@ export class GatheringRunner {
       const queued = new Set((await store.getMany([...this.#tokens.keys()], 0)).filter((g) => g.status === 'new').map((g) => g.id))
       for (const id of this.#tokens.keys()) if (!queued.has(id) && !this.#active.has(id)) this.#tokens.delete(id)
     }
+  }
+
+  /**
+   * A gathering the store shows as this replica's, running, that no run here
+   * holds: a claim whose answer never came back (the database away longer
+   * than the store retries). Nothing else would ever end it while this
+   * replica lives. Seen on two watches in a row with no claim in flight
+   * around either read (a claim being made is not yet a run), it ends as
+   * `error`; it never ran.
+   */
+  async #endStrayClaims (held: Map<number, number>, claiming: boolean): Promise<void> {
+    const strays = new Map([...held].filter(([id]) => !this.#active.has(id)))
+    if (claiming) {
+      this.#strayClaims.clear()
+      return
+    }
+    for (const [id, attempt] of strays) {
+      if (this.#strayClaims.get(id) !== attempt) continue
+      const ended = await this.#o.store.finish(id, { ...failure(STRAY_CLAIM), outputTail: '', outputSize: 0 }, this.#context.now(), { replica: this.#o.replica, attempt })
+      if (ended) this.#log.warn({ id }, 'A gathering this replica claimed without hearing back never ran; ended.')
+      strays.delete(id)
+    }
+    this.#strayClaims = strays
   }
 }
