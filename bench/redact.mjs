@@ -8,11 +8,9 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-import { writeGatherTree } from '../simulator/tree.mjs'
-import { fmt, MiB, removeTempDir, root, row, run, tempDir } from './lib.mjs'
+import { benchTree } from './fixtures.mjs'
+import { fmt, removeTempDir, root, row, run, tempDir } from './lib.mjs'
 
-const TREE_BYTES = 300 * MiB
-const TREE_FILES = 20_000
 /** Best of 3: on a shared machine noise only ever adds time. */
 const ROUNDS = 3
 
@@ -23,14 +21,7 @@ const ROUNDS = 3
 export async function redactBench (ctx) {
   const dir = tempDir('mgs-bench-redact-')
   try {
-    const dirName = 'must-gather.local.1'
-    const tree = join(dir, dirName)
-    ctx.log(`generating a ${TREE_BYTES / MiB} MiB must-gather tree of ${fmt(TREE_FILES)} files`)
-    const stats = { bytes: 0, files: 0 }
-    const spec = { sizeBytes: TREE_BYTES, files: TREE_FILES, seed: 'bench-pack', timestampText: '2026-11-25 10:14:15.278 +0000 UTC\n', archive: false }
-    const writing = writeGatherTree(join(tree, 'quay-io-must-gather-service-simulator-sha256-bench'), spec, stats)
-    while (!(await writing.next()).done);
-    await run('tar', ['-C', dir, '-cf', '-', dirName], { stdout: 'drain' }) // warm the page cache
+    const { dirName, tree, stats } = await benchTree(dir, ctx.log)
 
     const env = { PATH: process.env.PATH, LC_ALL: 'C' }
     const refOut = join(dir, 'reference.tar.gz')

@@ -8,11 +8,9 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 import { NODES, podItem, Prng, yamlList } from '../simulator/cluster.mjs'
-import { writeGatherTree } from '../simulator/tree.mjs'
+import { benchTree } from './fixtures.mjs'
 import { fmt, MiB, removeTempDir, root, row, run, tempDir } from './lib.mjs'
 
-const TREE_BYTES = 300 * MiB
-const TREE_FILES = 20_000
 const BIG_PODS_BYTES = 32 * MiB
 /** Best of 3: on a shared machine noise only ever adds time. */
 const ROUNDS = 3
@@ -43,15 +41,7 @@ async function summarizeInChild (tree) {
 export async function summaryBench (ctx) {
   const dir = tempDir('mgs-bench-summary-')
   try {
-    const dirName = 'must-gather.local.1'
-    const tree = join(dir, dirName)
-    ctx.log(`generating a ${TREE_BYTES / MiB} MiB must-gather tree of ${fmt(TREE_FILES)} files`)
-    const stats = { bytes: 0, files: 0 }
-    const spec = { sizeBytes: TREE_BYTES, files: TREE_FILES, seed: 'bench-pack', timestampText: '2026-11-25 10:14:15.278 +0000 UTC\n', archive: false }
-    const writing = writeGatherTree(join(tree, 'quay-io-must-gather-service-simulator-sha256-bench'), spec, stats)
-    while (!(await writing.next()).done);
-    // warm the page cache for both
-    await run('tar', ['-C', dir, '-cf', '-', dirName], { stdout: 'drain' })
+    const { dirName, tree, stats } = await benchTree(dir, ctx.log)
 
     const env = { PATH: process.env.PATH, LC_ALL: 'C' }
     const out = join(dir, 'reference.tar.gz')
