@@ -199,14 +199,15 @@ export class Housekeeping {
         continue
       }
       if (g.status === 'new' || g.status === 'inprogress') continue
-      // Another replica's finished run: its own process tidies up after it.
-      if (g.owner !== this.#o.replica && g.owner !== '') continue
       // Synchronous on purpose: this runs before listening, and one stat each is ~10x
       // quicker than an awaited readdir (100,000 records: about a second less).
       if (!existsSync(this.#o.paths.destination(id))) continue
-      if (g.archiveName === '') this.#o.background.track(this.#packLeftovers(id))
-      // Killed after the archive was in place but before its files were removed.
-      else if (!this.#o.keepGatheredFiles) this.#o.background.track(removeTree(this.#o.paths.destination(id)))
+      // Leftovers are packed by the replica that owns the run (another's may be packing them now).
+      if (g.archiveName === '') {
+        if (g.owner === this.#o.replica || g.owner === '') this.#o.background.track(this.#packLeftovers(id))
+      // Files beside a finished archive are never served, whoever's run it was: killed after the
+      // archive was in place, or written by an oc that outlived its replica after a takeover.
+      } else if (!this.#o.keepGatheredFiles) this.#o.background.track(removeTree(this.#o.paths.destination(id)))
     }
   }
 
