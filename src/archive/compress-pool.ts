@@ -47,7 +47,9 @@ export class BlockCompressor {
   constructor ({ workers, level = 6, nice = 10 }: CompressorOptions = {}) {
     this.size = Math.max(1, workers ?? Math.min(8, availableParallelism()))
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { level, nice } })
+      // The source is CommonJS: a parent started with --input-type=module (node -e) would make it ESM.
+      const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'))
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { level, nice } })
       worker.on('message', (message: { id: number, gzipped?: Uint8Array, error?: string }) => this.#done(worker, message))
       worker.on('error', (error) => this.#failed(worker, error))
       this.#idle.push(worker)

@@ -3,10 +3,20 @@ import { accessSync, constants } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 
-import type { ArchiveFile, PackOptions } from '../gatherings/archive.js'
+import type { ArchiveFile } from '../gatherings/archive.js'
 import { writeBlockedArchive, type BlockedWriteOptions } from './block-writer.js'
 import { claimed } from './gzip-child.js'
 import { indexPathOf, writeIndexFile } from './index-file.js'
+
+export interface PackOptions {
+  /** Directory holding `dirName`; becomes tar's -C. */
+  parent: string
+  /** Top-level folder inside the archive. */
+  dirName: string
+  /** Final archive path; written as `<target>.partial` and renamed when complete. */
+  target: string
+  signal: AbortSignal
+}
 
 export interface BlockedPackOptions extends PackOptions, Omit<BlockedWriteOptions, 'signal'> {}
 
@@ -19,11 +29,10 @@ export interface PackedArchive extends ArchiveFile {
 
 /**
  * Packs a directory into a blocked .tar.gz (see block-writer.ts) with its
- * index beside it: the drop-in successor of gatherings/archive.ts's
- * packDirectory (same options and result, plus the index). The tar stream
- * still comes from GNU tar in a child process, at a lower priority, for its
- * exact semantics (long names, symlinks, hard links, modes); it no longer
- * needs pigz: the blocks are compressed here, on every core.
+ * index beside it: the service's one packer. The tar stream comes from GNU
+ * tar in a child process, at a lower priority, for its exact semantics (long
+ * names, symlinks, hard links, modes); pigz is not needed: the blocks are
+ * compressed here, on every core.
  * Written as `<target>.partial`; the index is in place before the archive is
  * renamed to `target`.
  */
