@@ -7,11 +7,14 @@ import { Worker } from 'node:worker_threads'
 // thread can lower its own priority (Linux's setpriority acts on the calling
 // thread: checked in /proc/<pid>/task/<tid>/stat), so a pack that takes every core leaves the event loop its CPU,
 // as `nice tar | pigz` did.
+// An ES module in a data: URL: loaded as one whatever the parent's flags (eval'd source would be
+// CommonJS or ESM depending on --input-type), and the parent's execArgv is inherited as usual.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { gzipSync } = require('node:zlib')
+import { setPriority } from 'node:os'
+import { parentPort, workerData } from 'node:worker_threads'
+import { gzipSync } from 'node:zlib'
 // Linux only: elsewhere (macOS) pid 0 would renice the whole process, event loop included.
-if (process.platform === 'linux') try { require('node:os').setPriority(0, workerData.nice) } catch {}
+if (process.platform === 'linux') try { setPriority(0, workerData.nice) } catch {}
 const options = { level: workerData.level, memLevel: workerData.memLevel }
 parentPort.on('message', ({ id, buffer, length }) => {
   try {
@@ -24,6 +27,7 @@ parentPort.on('message', ({ id, buffer, length }) => {
   }
 })
 `
+const WORKER_URL = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`)
 
 /** zlib's level: 5 (see block-writer.ts for the measurements). */
 export const DEFAULT_LEVEL = 5
@@ -64,9 +68,7 @@ export class BlockCompressor {
   constructor ({ workers, level = DEFAULT_LEVEL, memLevel = DEFAULT_MEM_LEVEL, nice = 10 }: CompressorOptions = {}) {
     this.size = Math.max(1, workers ?? Math.min(8, availableParallelism()))
     for (let i = 0; i < this.size; i++) {
-      // The source is CommonJS: a parent started with --input-type=module (node -e) would make it ESM.
-      const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'))
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { level, memLevel, nice } })
+      const worker = new Worker(WORKER_URL, { workerData: { level, memLevel, nice } })
       worker.on('message', (message: Reply) => this.#done(worker, message))
       worker.on('error', (error) => this.#failed(worker, error))
       this.#idle.push(worker)
