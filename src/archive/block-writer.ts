@@ -30,6 +30,11 @@ export const DEFAULT_BLOCK_SIZE = 512 * 1024
 export interface BlockedWriteOptions extends CompressorOptions {
   blockSize?: number
   signal?: AbortSignal
+  /**
+   * false: the tar headers are not read (the index has no entries). Only to
+   * measure what indexing costs (bench/insight.mjs). (Default: true)
+   */
+  indexing?: boolean
 }
 
 export interface BlockedArchive {
@@ -69,6 +74,7 @@ class BlockedArchiveSink extends Writable {
   readonly #maxInFlight: number
   readonly #hash = createHash('sha256')
   readonly #parser = new TarHeaderParser()
+  readonly #indexing: boolean
   readonly #blocks = { uncompressed: [] as number[], compressed: [] as number[] }
   readonly #pending: Pending[] = []
   /** Blocks given back by the compressor, filled again: a handful in all, whatever the archive's size. */
@@ -87,6 +93,7 @@ class BlockedArchiveSink extends Writable {
     super({ highWaterMark: 1024 * 1024 })
     this.#path = path
     this.#blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
+    this.#indexing = options.indexing ?? true
     this.#compressor = new BlockCompressor(options)
     this.#maxInFlight = this.#compressor.size * 2
     this.#block = this.#nextBlock()
@@ -108,7 +115,7 @@ class BlockedArchiveSink extends Writable {
 
   override _write (chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
-      this.#parser.push(chunk)
+      if (this.#indexing) this.#parser.push(chunk)
     } catch (error) {
       callback(error as Error)
       return

@@ -62,7 +62,7 @@ export async function packDirectory ({ parent, dirName, target, signal, ...optio
     // GNU tar exits 1 when a file changed while it was read: the archive is still whole.
     if (code !== 0 && code !== 1) throw new Error(`tar exited with status ${code}: ${stderr.trim() || 'no message'}`)
     const indexPath = indexPathOf(target)
-    await writeIndexFile(indexPath, index)
+    if (options.indexing !== false) await writeIndexFile(indexPath, index)
     await rename(partial, target)
     return { ...file, indexPath, entries: index.entries.length, blocks: index.blocks.compressed.length - 1 }
   } catch (error) {
