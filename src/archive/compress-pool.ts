@@ -7,12 +7,13 @@ import { Worker } from 'node:worker_threads'
 // thread can lower its own priority (Linux's setpriority acts on the calling
 // thread: checked in /proc/<pid>/task/<tid>/stat), so a pack that takes every core leaves the event loop its CPU,
 // as `nice tar | pigz` did.
-// An ES module in a data: URL: loaded as one whatever the parent's flags (eval'd source would be
-// CommonJS or ESM depending on --input-type), and the parent's execArgv is inherited as usual.
+// CommonJS, eval'd. (A data: URL ES module would not depend on --input-type, but tried under tsx, as
+// the tests run the service, the service then took 28 s instead of 12 s to close idle connections and
+// test/reliability/slow-clients' descriptor counts no longer settled; cause not found.)
 const WORKER_SOURCE = `
-import { setPriority } from 'node:os'
-import { parentPort, workerData } from 'node:worker_threads'
-import { gzipSync } from 'node:zlib'
+const { setPriority } = require('node:os')
+const { parentPort, workerData } = require('node:worker_threads')
+const { gzipSync } = require('node:zlib')
 // Linux only: elsewhere (macOS) pid 0 would renice the whole process, event loop included.
 if (process.platform === 'linux') try { setPriority(0, workerData.nice) } catch {}
 const options = { level: workerData.level, memLevel: workerData.memLevel }
@@ -27,7 +28,15 @@ parentPort.on('message', ({ id, buffer, length }) => {
   }
 })
 `
-const WORKER_URL = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`)
+
+/**
+ * The parent's flags for a compressing thread: all of them (Node's default), unless the parent was
+ * started with --input-type=module (node -e), which would make the eval'd CommonJS source an ES module.
+ */
+function inheritedFlags (): { execArgv?: string[] } {
+  if (!process.execArgv.some((arg) => arg.startsWith('--input-type'))) return {}
+  return { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) }
+}
 
 /** zlib's level: 5 (see block-writer.ts for the measurements). */
 export const DEFAULT_LEVEL = 5
@@ -68,7 +77,7 @@ export class BlockCompressor {
   constructor ({ workers, level = DEFAULT_LEVEL, memLevel = DEFAULT_MEM_LEVEL, nice = 10 }: CompressorOptions = {}) {
     this.size = Math.max(1, workers ?? Math.min(8, availableParallelism()))
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_URL, { workerData: { level, memLevel, nice } })
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { level, memLevel, nice }, ...inheritedFlags() })
       worker.on('message', (message: Reply) => this.#done(worker, message))
       worker.on('error', (error) => this.#failed(worker, error))
       this.#idle.push(worker)
