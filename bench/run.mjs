@@ -16,6 +16,7 @@ import { consoleBench } from './console.mjs'
 import { coreBench } from './core.mjs'
 import { downloadBench } from './download.mjs'
 import { getBench, listBench } from './api.mjs'
+import { insightBench } from './insight.mjs'
 import { seededService } from './fixtures.mjs'
 import { linesBench } from './lines.mjs'
 import { cleanupSync, GiB, machine, mibText, rssMiB, row, sleep, table } from './lib.mjs'
@@ -28,8 +29,9 @@ import { storeBench } from './store.mjs'
 
 /** @type {Record<string, { about: string, run: (ctx: import('./lib.mjs').Context) => Promise<import('./lib.mjs').Row[]> }>} */
 const BENCHMARKS = {
-  pack: { about: 'packing a 300 MiB / 20,000-file tree vs tar -czf', run: packBench },
-  archive: { about: 'issue 14: blocked pack + index vs tar -czf, size, 10 KB read of a 1 GiB archive, 1,000-entry listing', run: archiveBench },
+  pack: { about: 'packing a 300 MiB / 20,000-file tree vs tar -czf and tar | pigz: time, CPU, size', run: packBench },
+  archive: { about: 'issue 14: indexing existing archives vs tar -czf, 10 KB read of a 1 GiB archive, 1,000-entry listing', run: archiveBench },
+  insight: { about: 'issue 14: oc exit → completed of a 315 MB / 20,000-file run vs the same without index and summary', run: insightBench },
   download: { about: '1 GiB download (1 and 10 clients) vs nginx, RSS growth', run: downloadBench },
   get: { about: 'GET /must-gather/:id at 50 connections vs a minimal Fastify route', run: getBench },
   list: { about: 'GET /must-gather with 1,000 and 100,000 records, with and without limit', run: listBench },

@@ -93,7 +93,7 @@ export class TarHeaderParser {
 
   #onHeader (dataOffset: number): void {
     const h = this.#header
-    if (h.every((byte) => byte === 0)) {
+    if (h[0] === 0 && isZeroBlock(h)) {
       this.ended = true
       return
     }
@@ -143,6 +143,12 @@ export class TarHeaderParser {
   }
 }
 
+/** Whether a 512-byte block is all zeros (the end-of-archive marker). */
+function isZeroBlock (h: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (h[i] !== 0) return false
+  return true
+}
+
 function padding (size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK
 }
@@ -161,13 +167,26 @@ function readNumber (buffer: Buffer, start: number, length: number): number {
     for (let i = start + 1; i < start + length; i++) value = value * 256 + (buffer[i] ?? 0)
     return value
   }
-  const text = buffer.toString('latin1', start, start + length).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '')
-  return text === '' ? 0 : parseInt(text, 8)
+  // Octal digits, after leading spaces or NULs, up to a space or NUL (read byte by byte: one per header field, for every entry).
+  const end = start + length
+  let i = start
+  while (i < end && (buffer[i] === 0x20 || buffer[i] === 0)) i++
+  let value = 0
+  let digits = 0
+  for (; i < end; i++) {
+    const byte = buffer[i] as number
+    if (byte < 0x30 || byte > 0x37) break
+    value = value * 8 + (byte - 0x30)
+    digits++
+  }
+  return digits === 0 ? 0 : value
 }
 
 function checkChecksum (h: Buffer, headerOffset: number): void {
-  let sum = 0
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (h[i] ?? 0)
+  // The sum of the header's bytes with the checksum field counted as eight spaces.
+  let sum = 8 * 32
+  for (let i = 0; i < 148; i++) sum += h[i] as number
+  for (let i = 156; i < BLOCK; i++) sum += h[i] as number
   const stored = readNumber(h, 148, 8)
   if (stored !== sum) throw new TarFormatError(`not a tar header at offset ${headerOffset} (checksum ${stored}, computed ${sum})`)
 }

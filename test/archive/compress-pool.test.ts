@@ -21,7 +21,11 @@ it('compresses blocks on threads of lower priority, leaving the event loop\'s th
       block.copy(Buffer.from(owned))
       return compressor.compress(owned, block.length)
     }))
-    gzipped.forEach((member, i) => assert.ok(gunzipSync(member).equals(blocks[i] as Buffer)))
+    gzipped.forEach(({ gzipped: member, buffer }, i) => {
+      assert.ok(gunzipSync(member).equals(blocks[i] as Buffer))
+      // The block's memory comes back whole, to be filled again.
+      assert.equal(buffer.byteLength, (blocks[i] as Buffer).length)
+    })
     assert.equal(threadNiceness().filter((n) => n === 7).length - before, 2)
     assert.equal(getPriority(0), 0)
   } finally {
