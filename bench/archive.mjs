@@ -11,11 +11,9 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, wr
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
-import { writeGatherTree } from '../simulator/tree.mjs'
+import { benchTree } from './fixtures.mjs'
 import { fmt, GiB, MiB, removeTempDir, root, row, run, tempDir, which } from './lib.mjs'
 
-const TREE_BYTES = 300 * MiB
-const TREE_FILES = 20_000
 /** Packing is only the setup here (benchmark 1 measures it): best of 2 for tar -czf's time. */
 const ROUNDS = 2
 /** 10 MiB each: a little over 1 GiB in all. */
@@ -47,13 +45,7 @@ export async function archiveBench (ctx) {
     }
 
     // 1. The 315 MB tree, packed by tar -czf and by the service's packer.
-    const dirName = 'must-gather.local.1'
-    ctx.log(`generating a ${TREE_BYTES / MiB} MiB must-gather tree of ${fmt(TREE_FILES)} files`)
-    const stats = { bytes: 0, files: 0 }
-    const writing = writeGatherTree(join(dir, dirName, 'quay-io-must-gather-service-simulator-sha256-bench'),
-      { sizeBytes: TREE_BYTES, files: TREE_FILES, seed: 'bench-pack', timestampText: '2026-11-25 10:14:15.278 +0000 UTC\n', archive: false }, stats)
-    while (!(await writing.next()).done);
-    await run('tar', ['-C', dir, '-cf', '-', dirName], { stdout: 'drain' })
+    const { dirName, stats } = await benchTree(dir, ctx.log)
     const env = { PATH: process.env.PATH, LC_ALL: 'C' }
     const out = (/** @type {string} */ name) => { const path = join(dir, name); rmSync(path, { force: true }); rmSync(`${path}.idx`, { force: true }); return path }
     const seconds = async (/** @type {() => Promise<unknown>} */ work) => { const started = performance.now(); await work(); return (performance.now() - started) / 1000 }

@@ -11,11 +11,9 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
-import { writeGatherTree } from '../simulator/tree.mjs'
+import { benchTree } from './fixtures.mjs'
 import { fmt, MiB, removeTempDir, root, row, run, tempDir, which } from './lib.mjs'
 
-const TREE_BYTES = 300 * MiB
-const TREE_FILES = 20_000
 /** Best of 3: on a shared machine noise only ever adds time. */
 const ROUNDS = 3
 /** The previous packer's pipeline (src/gatherings/archive.ts until issue 14): $1 parent, $2 directory, $3 archive. */
@@ -28,14 +26,7 @@ export const PIGZ_PIPELINE = 'nice -n 10 tar -C "$1" -cf - "$2" | nice -n 10 pig
 export async function packBench (ctx) {
   const dir = tempDir('mgs-bench-pack-')
   try {
-    const dirName = 'must-gather.local.1'
-    const tree = join(dir, dirName)
-    ctx.log(`generating a ${TREE_BYTES / MiB} MiB must-gather tree of ${fmt(TREE_FILES)} files`)
-    const stats = { bytes: 0, files: 0 }
-    const spec = { sizeBytes: TREE_BYTES, files: TREE_FILES, seed: 'bench-pack', timestampText: '2026-11-25 10:14:15.278 +0000 UTC\n', archive: false }
-    // The simulator's own generator (simulator/tree.mjs): namespaces/, pods/…/logs, YAML lists, multi-MiB logs.
-    const writing = writeGatherTree(join(tree, 'quay-io-must-gather-service-simulator-sha256-bench'), spec, stats)
-    while (!(await writing.next()).done);
+    const { dirName, tree, stats } = await benchTree(dir, ctx.log)
     const entries = readdirSync(tree, { recursive: true, encoding: 'utf8' })
     const expectedEntries = entries.length + 1 // tar lists the top directory too
     const depth = Math.max(...entries.map((e) => e.split('/').length)) + 1
