@@ -73,6 +73,19 @@ export async function openBrowser (options: { colorScheme?: 'light' | 'dark', ac
 declare const window: unknown
 declare const document: unknown
 
+/**
+ * Waits for the page's finite CSS transitions and animations to end (a
+ * spinner's infinite one never does). axe measures colours as they are drawn:
+ * text inside a section still fading in (PatternFly's 200 ms) has part of its
+ * contrast, which a fast machine caught once.
+ */
+async function settledAnimations (page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const running = (document as unknown as { getAnimations: () => Array<{ finished: Promise<unknown>, effect: { getTiming: () => { iterations: number } } | null }> }).getAnimations()
+    await Promise.all(running.filter((a) => a.effect?.getTiming().iterations !== Infinity).map(async (a) => await a.finished.catch(() => undefined)))
+  })
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 /**
@@ -81,6 +94,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
  * Content-Security-Policy does not govern (a script tag would be refused).
  */
 export async function seriousAxeViolations (page: Page): Promise<string[]> {
+  await settledAnimations(page)
   await page.evaluate(axeSource)
   const violations = await page.evaluate(async () => {
     const result = await (window as unknown as { axe: { run: (context: unknown, options: object) => Promise<{ violations: Array<{ id: string, impact: string, help: string, nodes: Array<{ target: string[] }> }> }> } })

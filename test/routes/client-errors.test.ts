@@ -126,7 +126,7 @@ describe('requests answered with an error, over raw sockets', () => {
     assert.equal(rest.length, 0)
   })
 
-  it('a malformed request that arrives while a download is being sent does not land inside it: the download is cut off instead', async () => {
+  it('a malformed request that arrives while a download is being sent does not land inside it: the download is cut off, or its answer follows the whole download', async () => {
     const archive = readFileSync(join(service.dataDir, String(id), 'archive.tar.gz'))
     // The second write once the first body bytes are in, so that the download's head has been sent.
     const bodyStarted = (received: Buffer): boolean => received.length > received.indexOf('\r\n\r\n') + 4 && received.includes('\r\n\r\n')
@@ -134,7 +134,14 @@ describe('requests answered with an error, over raw sockets', () => {
     const headEnd = bytes.indexOf('\r\n\r\n')
     assert.match(bytes.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 /)
     const body = bytes.subarray(headEnd + 4)
-    assert.ok(body.length < archive.length, `cut off (${body.length} of ${archive.length} bytes)`)
-    assert.ok(body.equals(archive.subarray(0, body.length)), `the ${body.length} bytes received are the archive's first bytes${body.includes('HTTP/1.1 400') ? ', but a 400 answer is among them' : ''}`)
+    const received = body.subarray(0, archive.length)
+    assert.ok(received.equals(archive.subarray(0, received.length)), `the ${received.length} bytes received are the archive's first bytes${received.includes('HTTP/1.1 400') ? ', but a 400 answer is among them' : ''}`)
+    if (body.length > archive.length) {
+      // Loopback buffers can take the whole download before the bad line is
+      // read (a fast machine); its answer must then come after the last byte.
+      const { responses, rest } = parseResponses(body.subarray(archive.length), ['GET'])
+      assert.equal(responses[0]?.status, 400, 'what follows the whole download is the answer to the bad request')
+      assert.equal(rest.length, 0)
+    }
   })
 })
