@@ -7,8 +7,8 @@ import { PRIVATE_FILE } from '../gatherings/file-modes.js'
 import type { ArchiveFile } from '../gatherings/archive.js'
 import { BlockCompressor, type Compressed, type CompressorOptions } from './compress-pool.js'
 import { memberBody, memberHeader } from './gzip-member.js'
-import { INDEX_VERSION, type ArchiveIndex } from './index-file.js'
-import { TarHeaderParser } from './tar-headers.js'
+import { INDEX_VERSION, type IndexToWrite } from './index-file.js'
+import { TarHeaderParser, type TarTap } from './tar-headers.js'
 
 /**
  * Uncompressed bytes per block. Measured on the bench's 315 MB simulator tree,
@@ -35,11 +35,13 @@ export interface BlockedWriteOptions extends CompressorOptions {
    * measure what indexing costs (bench/insight.mjs). (Default: true)
    */
   indexing?: boolean
+  /** Shown each entry, and given the files it asks for, as the stream goes past. */
+  tap?: TarTap
 }
 
 export interface BlockedArchive {
   file: ArchiveFile
-  index: ArchiveIndex
+  index: IndexToWrite
 }
 
 /**
@@ -73,7 +75,7 @@ class BlockedArchiveSink extends Writable {
   readonly #compressor: BlockCompressor
   readonly #maxInFlight: number
   readonly #hash = createHash('sha256')
-  readonly #parser = new TarHeaderParser()
+  readonly #parser: TarHeaderParser
   readonly #indexing: boolean
   readonly #blocks = { uncompressed: [] as number[], compressed: [] as number[] }
   readonly #pending: Pending[] = []
@@ -94,6 +96,7 @@ class BlockedArchiveSink extends Writable {
     this.#path = path
     this.#blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
     this.#indexing = options.indexing ?? true
+    this.#parser = new TarHeaderParser(options.tap)
     this.#compressor = new BlockCompressor(options)
     this.#maxInFlight = this.#compressor.size * 2
     this.#block = this.#nextBlock()

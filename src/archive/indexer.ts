@@ -7,7 +7,7 @@ import { hashFile, type ArchiveFile } from '../gatherings/archive.js'
 import { DEFAULT_BLOCK_SIZE, writeBlockedArchive, type BlockedWriteOptions } from './block-writer.js'
 import { inflateFile } from './gzip-child.js'
 import { isGzip, MEMBER_HEADER_LENGTH, memberLength } from './gzip-member.js'
-import { INDEX_VERSION, indexPathOf, readIndexFile, writeIndexFile, type ArchiveIndex } from './index-file.js'
+import { INDEX_VERSION, indexPathOf, readIndexFile, writeIndexFile, type IndexToWrite } from './index-file.js'
 import { TarHeaderParser } from './tar-headers.js'
 
 const gunzip = promisify(gunzipCallback)
@@ -62,7 +62,7 @@ export async function ensureIndex (archive: string, options: EnsureIndexOptions 
 }
 
 /** The index of a blocked archive, from its bytes: member by member (their headers give their lengths), each inflated once. */
-export async function scanBlockedArchive (archive: string, signal?: AbortSignal): Promise<ArchiveIndex> {
+export async function scanBlockedArchive (archive: string, signal?: AbortSignal): Promise<IndexToWrite> {
   const file = await open(archive, 'r')
   try {
     const { size } = await file.stat()

@@ -5,6 +5,8 @@
 // ('x', and global 'g'), base-256 sizes. tar-stream and friends hand out
 // entries and contents, not offsets, and this is all that is needed here.
 
+import { EntryTable } from './entry-table.js'
+
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other'
 
 export interface IndexEntry {
@@ -31,6 +33,8 @@ const NO_DATA = new Set(['1', '2', '3', '4', '6'])
 
 /** The canonical form of a stored name: what the index, listings and requests use. */
 export function normalizeStoredPath (name: string): string {
+  // what GNU tar writes (`dir/`, `dir/file`) needs at most the trailing slash cut
+  if (name.charCodeAt(0) !== 0x2f && name.charCodeAt(0) !== 0x2e && !name.includes('//')) return name.charCodeAt(name.length - 1) === 0x2f ? name.slice(0, -1) : name
   let path = name.replace(/^\/+/, '')
   while (path.startsWith('./')) path = path.slice(2).replace(/^\/+/, '')
   if (path === '.') path = ''
@@ -39,8 +43,20 @@ export function normalizeStoredPath (name: string): string {
 
 export class TarFormatError extends Error {}
 
+/**
+ * Hands chosen files' contents to a consumer as the stream goes past, so that
+ * what reads a few of them (the summary) need not walk and read the tree
+ * again while it is being packed.
+ */
+export interface TarTap {
+  /** Each entry as its header is read; true asks for its data (a regular file's). */
+  onEntry: (entry: IndexEntry) => boolean
+  /** An asked-for file's whole data, once its last byte has gone past. */
+  onData: (entry: IndexEntry, data: Buffer) => void
+}
+
 export class TarHeaderParser {
-  readonly entries: IndexEntry[] = []
+  readonly entries = new EntryTable()
   /** Whether the end-of-archive marker (a zero block) was seen. */
   ended = false
   #offset = 0
@@ -56,6 +72,13 @@ export class TarHeaderParser {
   #longLink: string | undefined
   #pax: Record<string, string> = {}
   #globalPax: Record<string, string> = {}
+  readonly #tap: TarTap | undefined
+  /** The data of the entry a tap asked for, being gathered (its padding is not). */
+  #capture: { entry: IndexEntry, data: Buffer, fill: number } | undefined
+
+  constructor (tap?: TarTap) {
+    this.#tap = tap
+  }
 
   /** Feeds the next bytes of the stream. */
   push (chunk: Buffer): void {
@@ -63,6 +86,7 @@ export class TarHeaderParser {
     while (i < chunk.length && !this.ended) {
       if (this.#phase === 'skip') {
         const n = Math.min(this.#skip, chunk.length - i)
+        if (this.#capture !== undefined) this.#gather(chunk, i, n)
         i += n
         this.#skip -= n
         if (this.#skip === 0) this.#phase = 'header'
@@ -91,6 +115,17 @@ export class TarHeaderParser {
     this.#offset += chunk.length
   }
 
+  #gather (chunk: Buffer, from: number, length: number): void {
+    const capture = this.#capture as { entry: IndexEntry, data: Buffer, fill: number }
+    const n = Math.min(length, capture.data.length - capture.fill)
+    chunk.copy(capture.data, capture.fill, from, from + n)
+    capture.fill += n
+    if (capture.fill === capture.data.length) {
+      this.#capture = undefined
+      this.#tap?.onData(capture.entry, capture.data)
+    }
+  }
+
   #onHeader (dataOffset: number): void {
     const h = this.#header
     if (h[0] === 0 && isZeroBlock(h)) {
@@ -108,14 +143,14 @@ export class TarHeaderParser {
       if (headerSize === 0) this.#onMeta(Buffer.alloc(0))
       return
     }
-    const pax = { ...this.#globalPax, ...this.#pax }
+    // (most archives have no pax records: no object made for each entry then)
+    const pax = Object.keys(this.#globalPax).length === 0 ? this.#pax : { ...this.#globalPax, ...this.#pax }
     const ustar = h.toString('latin1', 257, 263) === 'ustar\0'
     const prefix = ustar ? cString(h, 345, 155) : ''
     const storedName = this.#longName ?? pax.path ?? (prefix !== '' ? `${prefix}/${cString(h, 0, 100)}` : cString(h, 0, 100))
     const size = pax.size !== undefined ? Number(pax.size) : headerSize
     let type: EntryType = TYPES[typeflag] ?? 'other'
     if (typeflag === '\0' && storedName.endsWith('/')) type = 'directory' // V7 archives
-    const link = this.#longLink ?? pax.linkpath ?? cString(h, 157, 100)
     const entry: IndexEntry = {
       path: normalizeStoredPath(storedName),
       type,
@@ -124,8 +159,17 @@ export class TarHeaderParser {
       mtime: pax.mtime !== undefined ? Math.floor(Number(pax.mtime)) : readNumber(h, 136, 12),
       offset: dataOffset
     }
-    if (type === 'symlink' || type === 'hardlink') entry.link = type === 'hardlink' ? normalizeStoredPath(link) : link
-    if (entry.path !== '') this.entries.push(entry)
+    if (type === 'symlink' || type === 'hardlink') {
+      const link = this.#longLink ?? pax.linkpath ?? cString(h, 157, 100)
+      entry.link = type === 'hardlink' ? normalizeStoredPath(link) : link
+    }
+    if (entry.path !== '') {
+      this.entries.push(entry)
+      if (this.#tap?.onEntry(entry) === true && type === 'file') {
+        if (entry.size > 0) this.#capture = { entry, data: Buffer.allocUnsafe(entry.size), fill: 0 }
+        else this.#tap.onData(entry, Buffer.alloc(0))
+      }
+    }
     this.#longName = undefined
     this.#longLink = undefined
     this.#pax = {}

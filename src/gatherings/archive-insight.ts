@@ -2,8 +2,9 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 
 import { ensureIndex } from '../archive/indexer.js'
 import { ArchiveReader } from '../archive/reader.js'
+import { TappedTreeSource } from '../archive/tapped-tree-source.js'
 import { ArchiveTreeSource } from '../archive/tree-source.js'
-import { DirectoryTreeSource, summarize, type Summary, type TreeSource } from '../insight/index.js'
+import { DirectoryTreeSource, type PreparedFile, summarize, type Summary, type TreeSource } from '../insight/index.js'
 import type { Logger } from '../logger.js'
 import type { ArchiveFile } from './archive.js'
 import { PRIVATE_FILE } from './file-modes.js'
@@ -33,10 +34,17 @@ export class ArchiveInsight {
     }
   }
 
-  /** The summary of what a run gathered, from its destination while it is still unpacked. */
-  async summarizeDestination (id: number, signal: AbortSignal): Promise<void> {
-    const source = new DirectoryTreeSource(this.o.paths.destination(id), { prefix: this.o.paths.destinationName(id) })
-    await this.#summarize(id, source, signal)
+  /**
+   * What the packer shows the summary of a run's destination as it packs it:
+   * the listing and the files the summary reads (see TappedTreeSource).
+   */
+  tap (id: number, signal: AbortSignal): TappedTreeSource {
+    return new TappedTreeSource({ fallback: new DirectoryTreeSource(this.o.paths.destination(id), { prefix: this.o.paths.destinationName(id) }), signal })
+  }
+
+  /** The summary of what a run gathered, once the packer that `tap` was given has packed it (its files still on disk). */
+  async summarizePacked (id: number, tap: TappedTreeSource, signal: AbortSignal): Promise<void> {
+    await this.#summarize(id, tap, signal, await tap.prepared())
   }
 
   /** The summary of an indexed archive (an image's own, or one found at start-up). */
@@ -65,9 +73,9 @@ export class ArchiveInsight {
     }
   }
 
-  async #summarize (id: number, source: TreeSource, signal: AbortSignal): Promise<void> {
+  async #summarize (id: number, source: TreeSource, signal: AbortSignal, prepared?: ReadonlyMap<string, PreparedFile>): Promise<void> {
     try {
-      const summary = await summarize(source, { signal })
+      const summary = await summarize(source, { signal, ...(prepared !== undefined && { prepared }) })
       const path = this.o.paths.summary(id)
       await writeFile(`${path}.partial`, JSON.stringify(summary), { mode: PRIVATE_FILE })
       await rename(`${path}.partial`, path)

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js'
 import { packDirectory } from '../archive/pack.js'
+import type { TarTap } from '../archive/tar-headers.js'
 import { adoptArchive, type ArchiveFile, findFile, hasAnyFile } from './archive.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
@@ -27,8 +28,8 @@ export interface PackingOptions {
  * file: blocked (independently compressed gzip members, a valid .tar.gz for
  * every tool), with its index beside it (src/archive).
  */
-export async function packDestination (paths: GatheringPaths, id: number, signal: AbortSignal): Promise<ArchiveFile> {
-  return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal })
+export async function packDestination (paths: GatheringPaths, id: number, signal: AbortSignal, tap?: TarTap): Promise<ArchiveFile> {
+  return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal, ...(tap !== undefined && { tap }) })
 }
 
 /**
@@ -52,13 +53,10 @@ export async function collectArchive (
       archive = await o.insight.index(id, await adoptArchive(imageArchive, o.paths.archive(id)), signal)
       await o.insight.summarizeArchive(id, signal)
     } else if (await hasAnyFile(destination)) {
-      // The summary reads the gathered files while tar does: the page cache serves both.
-      const summarizing = o.insight.summarizeDestination(id, signal)
-      try {
-        archive = await packDestination(o.paths, id, signal)
-      } finally {
-        await summarizing
-      }
+      // The summary's listing and most of its reading come from the packer's stream.
+      const tap = o.insight.tap(id, signal)
+      archive = await packDestination(o.paths, id, signal, tap)
+      await o.insight.summarizePacked(id, tap, signal)
     }
   } catch (error) {
     // No archive: a summary made beside it would name files nobody can read.

@@ -59,6 +59,59 @@ function isPlural (name: string): name is Plural {
   return Object.hasOwn(RESOURCES, name)
 }
 
+/**
+ * Whether the summary may read a file of this path (roleOf() decides): a test
+ * cheaper than roleOf() for the many files it never reads. Keep it a superset
+ * of gather logs, timestamps and resource files.
+ */
+export function mayBeRead (path: string): boolean {
+  return MAY_BE_READ.test(path)
+}
+const MAY_BE_READ = /(?:\.(?:ya?ml|json|logs?)|(?:^|\/)timestamp)$/
+
+/** What the summary makes of a file, from its path's components alone. */
+export type FileRole =
+  | { role: 'nested-archive' }
+  | { role: 'gather-log' }
+  | { role: 'timestamp' }
+  | { role: 'resource', plural: Plural, collection: boolean, scope: string[] }
+  | { role: 'other' }
+
+export function roleOf (parts: string[]): FileRole {
+  const name = parts[parts.length - 1] ?? ''
+  if (ARCHIVE_EXTENSION.test(name)) return { role: 'nested-archive' }
+  if (GATHER_LOG_NAMES.has(name) && !parts.includes('namespaces') && !parts.includes('pods')) return { role: 'gather-log' }
+  if (name === 'timestamp') return { role: 'timestamp' }
+  if (!DATA_EXTENSION.test(name)) return { role: 'other' }
+
+  const dir = parts.slice(0, -1)
+  const stem = name.replace(DATA_EXTENSION, '')
+  const parent = dir[dir.length - 1] ?? ''
+  const grandparent = dir[dir.length - 2] ?? ''
+  let plural: Plural
+  let scope: string[]
+  let collection = false
+  if (isPlural(stem)) {
+    plural = stem
+    scope = dir
+    collection = true
+  } else if (isPlural(parent)) {
+    plural = parent
+    scope = dir.slice(0, -1)
+  } else if (parent === stem && isPlural(grandparent)) {
+    plural = grandparent
+    scope = dir.slice(0, -2)
+  } else {
+    return { role: 'other' }
+  }
+  if (NAMESPACED.has(plural)) {
+    // `namespaces/<ns>/core/pods.yaml` and `namespaces/<ns>/pods/<pod>/<pod>.yaml` are one scope
+    const at = scope.lastIndexOf('namespaces')
+    if (at >= 0 && at + 1 < scope.length) scope = scope.slice(0, at + 2)
+  }
+  return { role: 'resource', plural, collection, scope }
+}
+
 export async function locate (entries: AsyncIterable<TreeEntry>): Promise<Located> {
   const groups = new Map<string, ResourceGroup>()
   const gatherLogs: TreeEntry[] = []
@@ -80,52 +133,29 @@ export async function locate (entries: AsyncIterable<TreeEntry>): Promise<Locate
   }
 
   for await (const entry of entries) {
-    const path = entry.path.endsWith('/') ? entry.path.slice(0, -1) : entry.path
-    const parts = path.split('/')
     if (entry.type === 'symlink') { symlinks++; continue }
     if (entry.type !== 'file') continue
-    const inspectAt = parts.findIndex((p) => INSPECT_DIR.test(p))
-    if (inspectAt >= 0 && inspectAt < parts.length - 1) inspectDirs.add(parts.slice(0, inspectAt + 1).join('/'))
+    const path = entry.path.endsWith('/') ? entry.path.slice(0, -1) : entry.path
+    const parts = path.split('/')
+    if (path.includes('inspect.local.')) {
+      const inspectAt = parts.findIndex((p) => INSPECT_DIR.test(p))
+      if (inspectAt >= 0 && inspectAt < parts.length - 1) inspectDirs.add(parts.slice(0, inspectAt + 1).join('/'))
+    }
 
     const markerAt = parts.findIndex((p, i) => i < parts.length - 1 && ROOT_MARKERS.has(p))
     if (markerAt >= 0) imageDirs.add(parts.slice(0, markerAt).join('/'))
-    const name = parts[parts.length - 1] ?? ''
-    const dir = parts.slice(0, -1)
 
-    if (ARCHIVE_EXTENSION.test(name)) { nestedArchives.push(path); continue }
-    if (GATHER_LOG_NAMES.has(name) && !parts.includes('namespaces') && !parts.includes('pods')) {
+    const file = roleOf(parts)
+    if (file.role === 'nested-archive') { nestedArchives.push(path); continue }
+    if (file.role === 'gather-log') {
       gatherLogs.push(entry)
-      if (name === 'must-gather.logs') mustGatherLogDirs.add(dir.join('/'))
+      if (parts[parts.length - 1] === 'must-gather.logs') mustGatherLogDirs.add(parts.slice(0, -1).join('/'))
       continue
     }
-    if (name === 'timestamp') { timestamps.push(entry); continue }
-    if (!DATA_EXTENSION.test(name)) continue
-
-    const stem = name.replace(DATA_EXTENSION, '')
-    const parent = dir[dir.length - 1] ?? ''
-    const grandparent = dir[dir.length - 2] ?? ''
-    let plural: Plural | null = null
-    let scopeParts: string[] = []
-    let collection = false
-    if (isPlural(stem)) {
-      plural = stem
-      scopeParts = dir
-      collection = true
-    } else if (isPlural(parent)) {
-      plural = parent
-      scopeParts = dir.slice(0, -1)
-    } else if (parent === stem && isPlural(grandparent)) {
-      plural = grandparent
-      scopeParts = dir.slice(0, -2)
-    }
-    if (plural === null) continue
-    if (NAMESPACED.has(plural)) {
-      // `namespaces/<ns>/core/pods.yaml` and `namespaces/<ns>/pods/<pod>/<pod>.yaml` are one scope
-      const at = scopeParts.lastIndexOf('namespaces')
-      if (at >= 0 && at + 1 < scopeParts.length) scopeParts = scopeParts.slice(0, at + 2)
-    }
-    const target = group(plural, scopeParts.join('/'))
-    if (collection) target.collections.push(entry)
+    if (file.role === 'timestamp') { timestamps.push(entry); continue }
+    if (file.role !== 'resource') continue
+    const target = group(file.plural, file.scope.join('/'))
+    if (file.collection) target.collections.push(entry)
     else target.items.push(entry)
   }
 

@@ -1,5 +1,5 @@
 import { ClusterCheck } from './checks/cluster.js'
-import { EventCheck, isNormalEventText } from './checks/events.js'
+import { EventCheck } from './checks/events.js'
 import { GatherLogCheck } from './checks/gather-logs.js'
 import { NodeCheck } from './checks/nodes.js'
 import { OperatorCheck } from './checks/operators.js'
@@ -8,9 +8,10 @@ import { PvcCheck } from './checks/pvcs.js'
 import { kindOf } from './k8s.js'
 import { locate, type Plural, RESOURCES, type ResourceGroup } from './locate.js'
 import { readAhead, type ReadOutcome } from './read-ahead.js'
+import { type PreparedFile, readResourceObjects, replayResourceFile, RESOURCE_READ_DEFAULTS, type ResourceVisitor } from './resource-files.js'
 import type { TreeEntry, TreeSource } from './tree-source.js'
 import { type FileIssue, SECTIONS, type SectionCoverage, type SectionName, type Summary, SUMMARY_FORMAT_VERSION } from './types.js'
-import { isRecord, readObjects } from './yaml-objects.js'
+import { isRecord } from './yaml-objects.js'
 
 export interface SummarizeOptions {
   /** Files larger than this are not read (noted in coverage). (Default: 64 MiB) */
@@ -31,6 +32,11 @@ export interface SummarizeOptions {
   textFilters?: boolean
   /** Stops reading: the summary then holds what was read so far, and says so. */
   signal?: AbortSignal
+  /**
+   * Resource files already read, by path (src/insight/resource-files.ts, with
+   * the default wholeDocumentLimit and textFilters): used instead of reading them.
+   */
+  prepared?: ReadonlyMap<string, PreparedFile>
 }
 
 const SECTION_OF: Record<Plural, SectionName> = {
@@ -55,7 +61,9 @@ const MiB = 1024 * 1024
  */
 export async function summarize (source: TreeSource, options: SummarizeOptions = {}): Promise<Summary> {
   const maxFileBytes = options.maxFileBytes ?? 64 * MiB
-  const wholeDocumentLimit = options.wholeDocumentLimit ?? 8 * MiB
+  const wholeDocumentLimit = options.wholeDocumentLimit ?? RESOURCE_READ_DEFAULTS.wholeDocumentLimit
+  const textFilters = options.textFilters ?? RESOURCE_READ_DEFAULTS.textFilters
+  const prepared = options.prepared ?? new Map<string, PreparedFile>()
   const coverage = Object.fromEntries(SECTIONS.map((s) => [s, { status: 'missing', 'files-read': 0, 'files-failed': 0, 'files-skipped': 0, objects: 0 }])) as Record<SectionName, SectionCoverage>
   const issues: FileIssue[] = []
   let issuesOmitted = 0
@@ -113,12 +121,6 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     }
   }
 
-  const textFilters = options.textFilters ?? true
-  const skipItem: Partial<Record<Plural, (chunk: string, indent: number) => boolean>> = {
-    events: isNormalEventText,
-    pods: (chunk, indent) => pods.acceptHealthyText(chunk, indent)
-  }
-
   const accept = (plural: Plural, object: Record<string, unknown>, path: string): void => {
     switch (plural) {
       case 'clusteroperators': operators.accept(object, path); break
@@ -131,20 +133,27 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     }
   }
 
-  /** Reads one resource file's objects; true when it gave objects without errors. */
+  /** Reads one resource file's objects (or replays them, prepared); true when it gave objects without errors. */
   const readResourceFile = async (plural: Plural, entry: TreeEntry, content: ReadOutcome): Promise<boolean> => {
     const section = SECTION_OF[plural]
-    const text = textOf(entry, section, content)
+    const ready = prepared.get(entry.path)
+    const text = ready === undefined ? textOf(entry, section, content) : ''
     if (text === null) return false
     const kind = RESOURCES[plural]
     let matched = 0
-    const result = await readObjects(text, (object) => {
-      if (!isRecord(object)) return
-      const k = kindOf(object)
-      if (k !== null && k !== kind) return
-      matched++
-      accept(plural, object, entry.path)
-    }, { wholeDocumentLimit, ...(textFilters && skipItem[plural] !== undefined && { skipItem: skipItem[plural] }) })
+    const visitor: ResourceVisitor = {
+      object: (object) => {
+        if (!isRecord(object)) return
+        const k = kindOf(object)
+        if (k !== null && k !== kind) return
+        matched++
+        accept(plural, object, entry.path)
+      },
+      skipped: plural === 'pods' ? (key) => pods.acceptHealthy(key) : () => {}
+    }
+    const result = ready !== undefined
+      ? replayResourceFile(ready, visitor)
+      : await readResourceObjects(plural, text, visitor, { wholeDocumentLimit, textFilters })
     coverage[section].objects += matched + result.skipped
     if (result.errors.length === 0) {
       coverage[section]['files-read']++
@@ -155,6 +164,8 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     issue(entry.path, readSome ? 'partial' : 'unparseable', result.errors.join('; '))
     return readSome
   }
+  // Prepared files are not read again.
+  const reading: TreeSource = prepared.size === 0 ? source : { entries: () => source.entries(), read: async (path) => prepared.has(path) ? Buffer.alloc(0) : await source.read(path) }
 
   try {
     for (const entry of located.gatherLogs) {
@@ -181,14 +192,14 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
       .flatMap((group) => (group.collections.length > 0 ? group.collections : group.items).map((entry) => ({ group, entry }))))
     const collectionRead = new Set<ResourceGroup>()
     // a file already read when the signal comes is still used: stop before the next one
-    for await (const { item, content } of readAhead(source, shouldStop() ? [] : plan, { window: 8, maxBytes: READ_AHEAD_BYTES, maxFileBytes })) {
+    for await (const { item, content } of readAhead(reading, shouldStop() ? [] : plan, { window: 8, maxBytes: READ_AHEAD_BYTES, maxFileBytes })) {
       if (await readResourceFile(item.group.plural, item.entry, content)) collectionRead.add(item.group)
       if (shouldStop()) break
     }
     const fallbacks = located.groups.filter((g) => g.collections.length > 0 && !collectionRead.has(g))
       .flatMap((group) => group.items.map((entry) => ({ group, entry })))
     if (!shouldStop()) {
-      for await (const { item, content } of readAhead(source, fallbacks, { window: 8, maxBytes: READ_AHEAD_BYTES, maxFileBytes })) {
+      for await (const { item, content } of readAhead(reading, fallbacks, { window: 8, maxBytes: READ_AHEAD_BYTES, maxFileBytes })) {
         await readResourceFile(item.group.plural, item.entry, content)
         if (shouldStop()) break
       }

@@ -144,8 +144,18 @@ describe('summary on other layouts and bad content', () => {
     })
     assert.equal(s.cluster.id, null)
     assert.equal(s.coverage['file-issues'][0]?.problem, 'unparseable')
-    assert.match(s.coverage['file-issues'][0]?.detail ?? '', /unique/i)
+    assert.equal(s.coverage['file-issues'][0]?.detail, 'line 7: duplicated mapping key')
     assert.equal(s.coverage.sections.cluster?.status, 'unreadable')
+  })
+
+  test('an alias bomb (aliases of aliases, 10^9 values if copied) neither stalls the summary nor hides the pod it is in', async () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`)
+    const annotated = yamlList([crashing('bomb', 'p')]).replace(/^( {2}metadata:\n)/m, `$1    annotations:\n${levels.map((l) => '      ' + l).join('\n')}\n`)
+    assert.match(annotated, /i: &i \[\*h,/)
+    const s = await summarizeFiles({ 'top/img/namespaces/bomb/core/pods.yaml': annotated })
+    assert.deepEqual(s.pods.problems.map((p) => [p.pod, p.reason]), [['p', 'CrashLoopBackOff']])
+    assert.deepEqual(s.coverage['file-issues'], [])
   })
 
   test('files above the size limit are skipped with a note, and the rest is read', async () => {

@@ -114,32 +114,11 @@ export class PodCheck {
   }
 
   /**
-   * Takes a list item's text and, when the text alone shows a pod that is
-   * Running with nothing the checks above would report, records the pod and
-   * returns true: it need not be parsed. Anything less certain returns false.
-   * Most pods of a cluster are healthy, and parsing is most of the cost of a
-   * tens-of-MB pods.yaml.
+   * Records a pod that healthyPodKey() found healthy from its text alone (it
+   * is not parsed); a second copy of a pod changes nothing, as for parsed pods.
    */
-  acceptHealthyText (chunk: string, indent: number): boolean {
-    if (UNHEALTHY_MARKERS.test(chunk)) return false
-    const pad = ' '.repeat(indent)
-    const statusAt = chunk.search(new RegExp(`^${pad}status:[ \\t]*$`, 'm'))
-    if (statusAt === -1) return false
-    const phase = new RegExp(`^${pad}  phase: ["']?(\\w+)["']?[ \\t]*$`, 'm').exec(chunk.slice(statusAt))?.[1]
-    if (phase !== 'Running') return false
-    const metadataAt = chunk.search(new RegExp(`^${pad}metadata:[ \\t]*$`, 'm'))
-    if (metadataAt === -1) return false
-    // the metadata block: up to the next key at the item's own indentation
-    const rest = chunk.slice(metadataAt + 1)
-    const end = rest.search(new RegExp(`\\n${pad}\\S`))
-    const metadata = end === -1 ? rest : rest.slice(0, end + 1)
-    const name = new RegExp(`^${pad}  name: ["']?([^"'\\s]+)["']?[ \\t]*$`, 'm').exec(metadata)?.[1]
-    const namespace = new RegExp(`^${pad}  namespace: ["']?([^"'\\s]+)["']?[ \\t]*$`, 'm').exec(metadata)?.[1]
-    if (name === undefined || namespace === undefined) return false
-    const key = namespace + '/' + name
-    if (this.#seen.has(key)) return true // a second copy: the first one counts, as for parsed pods
+  acceptHealthy (key: string): void {
     this.#seen.add(key)
-    return true
   }
 
   get total (): number {
@@ -153,6 +132,31 @@ export class PodCheck {
       a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod) || (a.container ?? '').localeCompare(b.container ?? ''))
     return { problems: sorted.slice(0, limit), omitted: Math.max(0, sorted.length - limit) }
   }
+}
+
+/**
+ * The `<namespace>/<name>` of a list item whose text alone shows a pod that is
+ * Running with nothing PodCheck would report, or undefined: anything less
+ * certain is parsed. Most pods of a cluster are healthy, and parsing is most
+ * of the cost of a tens-of-MB pods.yaml.
+ */
+export function healthyPodKey (chunk: string, indent: number): string | undefined {
+  if (UNHEALTHY_MARKERS.test(chunk)) return undefined
+  const pad = ' '.repeat(indent)
+  const statusAt = chunk.search(new RegExp(`^${pad}status:[ \\t]*$`, 'm'))
+  if (statusAt === -1) return undefined
+  const phase = new RegExp(`^${pad}  phase: ["']?(\\w+)["']?[ \\t]*$`, 'm').exec(chunk.slice(statusAt))?.[1]
+  if (phase !== 'Running') return undefined
+  const metadataAt = chunk.search(new RegExp(`^${pad}metadata:[ \\t]*$`, 'm'))
+  if (metadataAt === -1) return undefined
+  // the metadata block: up to the next key at the item's own indentation
+  const rest = chunk.slice(metadataAt + 1)
+  const end = rest.search(new RegExp(`\\n${pad}\\S`))
+  const metadata = end === -1 ? rest : rest.slice(0, end + 1)
+  const name = new RegExp(`^${pad}  name: ["']?([^"'\\s]+)["']?[ \\t]*$`, 'm').exec(metadata)?.[1]
+  const namespace = new RegExp(`^${pad}  namespace: ["']?([^"'\\s]+)["']?[ \\t]*$`, 'm').exec(metadata)?.[1]
+  if (name === undefined || namespace === undefined) return undefined
+  return namespace + '/' + name
 }
 
 function rank (p: PodProblem): number {
