@@ -25,11 +25,15 @@ export interface EntryColumns {
  * most of their characters: the bench's 46,827 paths are 11.7 MB as strings,
  * their tails a tenth of that. Holding every path whole cost packing about
  * 0.25 s of its 2.2 s on that tree, all of it garbage collection (the same run
- * with the entries kept without their paths cost nothing measurable).
+ * with the entries kept without their paths cost nothing measurable); the
+ * tails as strings still cost ~0.1 s, so they are kept as bytes.
  */
 export class EntryTable implements Iterable<IndexEntry> {
   readonly #shared: number[] = []
-  readonly #tail: string[] = []
+  /** The tails' UTF-8 bytes end to end, and where each ends: outside the JS heap, which the collector then never scans. */
+  #tailBytes = Buffer.allocUnsafe(64 * 1024)
+  #tailLength = 0
+  readonly #tailEnd: number[] = []
   /** One-character codes: interned strings, nothing allocated per entry. */
   readonly #type: string[] = []
   readonly #size: number[] = []
@@ -40,16 +44,15 @@ export class EntryTable implements Iterable<IndexEntry> {
   #last = ''
 
   get length (): number {
-    return this.#tail.length
+    return this.#tailEnd.length
   }
 
   push (entry: IndexEntry): void {
     const shared = sharedLength(this.#last, entry.path)
     this.#last = entry.path
-    if (entry.link !== undefined) this.#link[String(this.#tail.length)] = entry.link
+    if (entry.link !== undefined) this.#link[String(this.#tailEnd.length)] = entry.link
     this.#shared.push(shared)
-    // A copy, not a slice: a slice would keep the whole path alive.
-    this.#tail.push(flatCopy(entry.path.slice(shared)))
+    this.#appendTail(entry.path.slice(shared))
     this.#type.push(TYPE_CODES[entry.type])
     this.#size.push(entry.size)
     this.#mode.push(entry.mode)
@@ -61,15 +64,33 @@ export class EntryTable implements Iterable<IndexEntry> {
     yield * entriesOf(this.columns())
   }
 
-  /** The columns as they are stored (the arrays themselves, not copies). */
+  /** The columns (the numbers are the table's own arrays, not copies). */
   columns (): EntryColumns {
-    return { shared: this.#shared, tail: this.#tail, type: this.#type.join(''), size: this.#size, mode: this.#mode, mtime: this.#mtime, offset: this.#offset, link: this.#link }
+    const tail: string[] = new Array(this.#tailEnd.length)
+    let start = 0
+    for (let i = 0; i < tail.length; i++) {
+      const end = this.#tailEnd[i] as number
+      tail[i] = this.#tailBytes.toString('utf8', start, end)
+      start = end
+    }
+    return { shared: this.#shared, tail, type: this.#type.join(''), size: this.#size, mode: this.#mode, mtime: this.#mtime, offset: this.#offset, link: this.#link }
   }
 
   static from (entries: Iterable<IndexEntry>): EntryTable {
     const table = new EntryTable()
     for (const entry of entries) table.push(entry)
     return table
+  }
+
+  #appendTail (tail: string): void {
+    const most = tail.length * 3 // UTF-8 bytes of a UTF-16 string, at most
+    if (this.#tailLength + most > this.#tailBytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#tailBytes.length * 2, this.#tailLength + most))
+      this.#tailBytes.copy(grown, 0, 0, this.#tailLength)
+      this.#tailBytes = grown
+    }
+    this.#tailLength += this.#tailBytes.write(tail, this.#tailLength, 'utf8')
+    this.#tailEnd.push(this.#tailLength)
   }
 }
 
@@ -103,9 +124,4 @@ function sharedLength (a: string, b: string): number {
 
 function isHighSurrogate (code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff
-}
-
-/** A string that does not hold on to the one it was cut from (V8 keeps a slice's parent alive). */
-function flatCopy (text: string): string {
-  return text.length === 0 ? '' : (' ' + text).slice(1)
 }

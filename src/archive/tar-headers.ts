@@ -70,7 +70,8 @@ export class TarHeaderParser {
   #metaPad = 0
   #longName: string | undefined
   #longLink: string | undefined
-  #pax: Record<string, string> = {}
+  /** The pax records of the next entry, if it has any. */
+  #pax: Record<string, string> | undefined
   #globalPax: Record<string, string> = {}
   readonly #tap: TarTap | undefined
   /** The data of the entry a tap asked for, being gathered (its padding is not). */
@@ -101,11 +102,13 @@ export class TarHeaderParser {
         }
       } else {
         const n = Math.min(this.#metaNeed, chunk.length - i)
-        this.#meta.push(Buffer.from(chunk.subarray(i, i + n)))
+        // Most records (a GNU long name: one block) lie within one chunk: read in place, nothing copied.
+        const whole = this.#meta.length === 0 && n === this.#metaNeed
+        if (!whole) this.#meta.push(Buffer.from(chunk.subarray(i, i + n)))
         this.#metaNeed -= n
         i += n
         if (this.#metaNeed === 0) {
-          this.#onMeta(Buffer.concat(this.#meta))
+          this.#onMeta(whole ? chunk.subarray(i - n, i) : Buffer.concat(this.#meta))
           this.#meta = []
           this.#skip = this.#metaPad
           this.#phase = this.#skip > 0 ? 'skip' : 'header'
@@ -144,8 +147,8 @@ export class TarHeaderParser {
       return
     }
     // (most archives have no pax records: no object made for each entry then)
-    const pax = Object.keys(this.#globalPax).length === 0 ? this.#pax : { ...this.#globalPax, ...this.#pax }
-    const ustar = h.toString('latin1', 257, 263) === 'ustar\0'
+    const pax = this.#pax === undefined ? this.#globalPax : { ...this.#globalPax, ...this.#pax }
+    const ustar = h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72 && h[262] === 0 // "ustar\0"
     const prefix = ustar ? cString(h, 345, 155) : ''
     const storedName = this.#longName ?? pax.path ?? (prefix !== '' ? `${prefix}/${cString(h, 0, 100)}` : cString(h, 0, 100))
     const size = pax.size !== undefined ? Number(pax.size) : headerSize
@@ -172,7 +175,7 @@ export class TarHeaderParser {
     }
     this.#longName = undefined
     this.#longLink = undefined
-    this.#pax = {}
+    this.#pax = undefined
     this.#skip = NO_DATA.has(typeflag) ? 0 : size + padding(size)
     this.#phase = this.#skip > 0 ? 'skip' : 'header'
   }
@@ -181,7 +184,7 @@ export class TarHeaderParser {
     switch (this.#metaType) {
       case 'L': this.#longName = cString(data, 0, data.length); break
       case 'K': this.#longLink = cString(data, 0, data.length); break
-      case 'x': Object.assign(this.#pax, parsePax(data)); break
+      case 'x': this.#pax = { ...this.#pax, ...parsePax(data) }; break
       case 'g': Object.assign(this.#globalPax, parsePax(data)); break
     }
   }

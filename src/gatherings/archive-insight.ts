@@ -4,7 +4,7 @@ import { ensureIndex } from '../archive/indexer.js'
 import { ArchiveReader } from '../archive/reader.js'
 import { TappedTreeSource } from '../archive/tapped-tree-source.js'
 import { ArchiveTreeSource } from '../archive/tree-source.js'
-import { DirectoryTreeSource, type PreparedFile, summarize, type Summary, type TreeSource } from '../insight/index.js'
+import { DirectoryTreeSource, summarize, summarizeLocated, type Summary, type TreeSource } from '../insight/index.js'
 import type { Logger } from '../logger.js'
 import type { ArchiveFile } from './archive.js'
 import { PRIVATE_FILE } from './file-modes.js'
@@ -39,12 +39,13 @@ export class ArchiveInsight {
    * the listing and the files the summary reads (see TappedTreeSource).
    */
   tap (id: number, signal: AbortSignal): TappedTreeSource {
-    return new TappedTreeSource({ fallback: new DirectoryTreeSource(this.o.paths.destination(id), { prefix: this.o.paths.destinationName(id) }), signal })
+    return new TappedTreeSource({ directory: new DirectoryTreeSource(this.o.paths.destination(id), { prefix: this.o.paths.destinationName(id) }), signal })
   }
 
   /** The summary of what a run gathered, once the packer that `tap` was given has packed it (its files still on disk). */
   async summarizePacked (id: number, tap: TappedTreeSource, signal: AbortSignal): Promise<void> {
-    await this.#summarize(id, tap, signal, await tap.prepared())
+    const prepared = await tap.prepared()
+    await this.#write(id, signal, async () => await summarizeLocated(tap.located(), tap, { signal, prepared }))
   }
 
   /** The summary of an indexed archive (an image's own, or one found at start-up). */
@@ -73,9 +74,14 @@ export class ArchiveInsight {
     }
   }
 
-  async #summarize (id: number, source: TreeSource, signal: AbortSignal, prepared?: ReadonlyMap<string, PreparedFile>): Promise<void> {
+  async #summarize (id: number, source: TreeSource, signal: AbortSignal): Promise<void> {
+    await this.#write(id, signal, async () => await summarize(source, { signal }))
+  }
+
+  /** Makes the summary and keeps it beside the archive; a failure is logged, never thrown. */
+  async #write (id: number, signal: AbortSignal, make: () => Promise<Summary>): Promise<void> {
     try {
-      const summary = await summarize(source, { signal, ...(prepared !== undefined && { prepared }) })
+      const summary = await make()
       const path = this.o.paths.summary(id)
       await writeFile(`${path}.partial`, JSON.stringify(summary), { mode: PRIVATE_FILE })
       await rename(`${path}.partial`, path)

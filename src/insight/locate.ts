@@ -25,6 +25,11 @@ export type Plural = keyof typeof RESOURCES
 
 const NAMESPACED = new Set<Plural>(['pods', 'events', 'persistentvolumeclaims'])
 
+/** Whether objects of this kind live in namespaces (many per-object files) or at cluster scope (a few). */
+export function isNamespaced (plural: Plural): boolean {
+  return NAMESPACED.has(plural)
+}
+
 /** Files that hold one resource type within one scope (one namespace, or one cluster-scoped directory). */
 export interface ResourceGroup {
   plural: Plural
@@ -112,72 +117,103 @@ export function roleOf (parts: string[]): FileRole {
   return { role: 'resource', plural, collection, scope }
 }
 
-export async function locate (entries: AsyncIterable<TreeEntry>): Promise<Located> {
-  const groups = new Map<string, ResourceGroup>()
-  const gatherLogs: TreeEntry[] = []
-  const timestamps: TreeEntry[] = []
-  const imageDirs = new Set<string>()
-  const inspectDirs = new Set<string>()
-  const nestedArchives: string[] = []
-  const mustGatherLogDirs = new Set<string>()
-  let symlinks = 0
+/**
+ * The directory above the first `namespaces/` or `cluster-scoped-resources/`
+ * directory on a file's path ('' at the top), or undefined when there is none.
+ */
+function imageDirOf (path: string): string | undefined {
+  let at = -1
+  for (const marker of ROOT_MARKERS) {
+    const found = path.startsWith(marker + '/') ? 0 : path.indexOf('/' + marker + '/')
+    if (found !== -1 && (at === -1 || found < at)) at = found
+  }
+  return at === -1 ? undefined : path.slice(0, at)
+}
 
-  const group = (plural: Plural, scope: string): ResourceGroup => {
+/** Finds the files the summary reads, one entry at a time (as a tree is listed or streamed). */
+export class Locator {
+  readonly #groups = new Map<string, ResourceGroup>()
+  readonly #gatherLogs: TreeEntry[] = []
+  readonly #timestamps: TreeEntry[] = []
+  readonly #imageDirs = new Set<string>()
+  readonly #inspectDirs = new Set<string>()
+  readonly #nestedArchives: string[] = []
+  readonly #mustGatherLogDirs = new Set<string>()
+  #symlinks = 0
+
+  add (entry: TreeEntry): void {
+    if (entry.type === 'symlink') { this.#symlinks++; return }
+    if (entry.type !== 'file') return
+    const path = entry.path.endsWith('/') ? entry.path.slice(0, -1) : entry.path
+    // String searches first: a tree has tens of thousands of files, and most are only looked at here.
+    if (path.includes('inspect.local.')) {
+      const parts = path.split('/')
+      const inspectAt = parts.findIndex((p) => INSPECT_DIR.test(p))
+      if (inspectAt >= 0 && inspectAt < parts.length - 1) this.#inspectDirs.add(parts.slice(0, inspectAt + 1).join('/'))
+    }
+    const imageDir = imageDirOf(path)
+    if (imageDir !== undefined) this.#imageDirs.add(imageDir)
+    if (!mayBeRead(path) && !ARCHIVE_EXTENSION.test(path)) return
+
+    const parts = path.split('/')
+    const file = roleOf(parts)
+    switch (file.role) {
+      case 'nested-archive':
+        this.#nestedArchives.push(path)
+        break
+      case 'gather-log':
+        this.#gatherLogs.push(entry)
+        if (parts[parts.length - 1] === 'must-gather.logs') this.#mustGatherLogDirs.add(parts.slice(0, -1).join('/'))
+        break
+      case 'timestamp':
+        this.#timestamps.push(entry)
+        break
+      case 'resource': {
+        const target = this.#group(file.plural, file.scope.join('/'))
+        if (file.collection) target.collections.push(entry)
+        else target.items.push(entry)
+      }
+    }
+  }
+
+  result (): Located {
+    const imageDirs = this.#imageDirs
+    // oc's own `timestamp` sits in the destination directory: next to must-gather.logs,
+    // or above a directory of gathered resources (not inside one: images write their own)
+    const destinationTimestamps = this.#timestamps.filter((entry) => {
+      const dir = entry.path.split('/').slice(0, -1).join('/')
+      if (imageDirs.has(dir)) return false
+      if (this.#mustGatherLogDirs.has(dir)) return true
+      const prefix = dir === '' ? '' : dir + '/'
+      for (const image of imageDirs) {
+        if (image.startsWith(prefix) && image.slice(prefix.length).split('/').length <= 2) return true
+      }
+      return false
+    })
+    return {
+      groups: [...this.#groups.values()],
+      gatherLogs: this.#gatherLogs,
+      destinationTimestamps,
+      imageDirs: [...imageDirs].sort(),
+      inspectDirs: [...this.#inspectDirs].sort(),
+      nestedArchives: this.#nestedArchives,
+      symlinks: this.#symlinks
+    }
+  }
+
+  #group (plural: Plural, scope: string): ResourceGroup {
     const key = plural + '\0' + scope
-    let found = groups.get(key)
+    let found = this.#groups.get(key)
     if (found === undefined) {
       found = { plural, scope, collections: [], items: [] }
-      groups.set(key, found)
+      this.#groups.set(key, found)
     }
     return found
   }
+}
 
-  for await (const entry of entries) {
-    if (entry.type === 'symlink') { symlinks++; continue }
-    if (entry.type !== 'file') continue
-    const path = entry.path.endsWith('/') ? entry.path.slice(0, -1) : entry.path
-    const parts = path.split('/')
-    if (path.includes('inspect.local.')) {
-      const inspectAt = parts.findIndex((p) => INSPECT_DIR.test(p))
-      if (inspectAt >= 0 && inspectAt < parts.length - 1) inspectDirs.add(parts.slice(0, inspectAt + 1).join('/'))
-    }
-
-    const markerAt = parts.findIndex((p, i) => i < parts.length - 1 && ROOT_MARKERS.has(p))
-    if (markerAt >= 0) imageDirs.add(parts.slice(0, markerAt).join('/'))
-
-    const file = roleOf(parts)
-    if (file.role === 'nested-archive') { nestedArchives.push(path); continue }
-    if (file.role === 'gather-log') {
-      gatherLogs.push(entry)
-      if (parts[parts.length - 1] === 'must-gather.logs') mustGatherLogDirs.add(parts.slice(0, -1).join('/'))
-      continue
-    }
-    if (file.role === 'timestamp') { timestamps.push(entry); continue }
-    if (file.role !== 'resource') continue
-    const target = group(file.plural, file.scope.join('/'))
-    if (file.collection) target.collections.push(entry)
-    else target.items.push(entry)
-  }
-
-  // oc's own `timestamp` sits in the destination directory: next to must-gather.logs,
-  // or above a directory of gathered resources (not inside one: images write their own)
-  const destinationTimestamps = timestamps.filter((entry) => {
-    const dir = entry.path.split('/').slice(0, -1).join('/')
-    if (imageDirs.has(dir)) return false
-    if (mustGatherLogDirs.has(dir)) return true
-    const prefix = dir === '' ? '' : dir + '/'
-    for (const image of imageDirs) {
-      if (image.startsWith(prefix) && image.slice(prefix.length).split('/').length <= 2) return true
-    }
-    return false
-  })
-  return {
-    groups: [...groups.values()],
-    gatherLogs,
-    destinationTimestamps,
-    imageDirs: [...imageDirs].sort(),
-    inspectDirs: [...inspectDirs].sort(),
-    nestedArchives,
-    symlinks
-  }
+export async function locate (entries: AsyncIterable<TreeEntry>): Promise<Located> {
+  const locator = new Locator()
+  for await (const entry of entries) locator.add(entry)
+  return locator.result()
 }

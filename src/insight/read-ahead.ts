@@ -1,4 +1,4 @@
-import type { TreeEntry, TreeSource } from './tree-source.js'
+import type { TreeEntry, TreeReader } from './tree-source.js'
 
 export interface ReadAheadOptions {
   /** Reads in flight at most. */
@@ -17,7 +17,7 @@ export type ReadOutcome = Buffer | Error | 'too-large'
  * arrive while the current one is parsed. Memory stays bounded by the window.
  * A read that fails gives its Error; nothing is thrown.
  */
-export async function * readAhead<T extends { entry: TreeEntry }> (source: TreeSource, items: T[], options: ReadAheadOptions): AsyncGenerator<{ item: T, content: ReadOutcome }> {
+export async function * readAhead<T extends { entry: TreeEntry }> (source: TreeReader, items: T[], options: ReadAheadOptions): AsyncGenerator<{ item: T, content: ReadOutcome }> {
   const pending = new Map<number, Promise<ReadOutcome>>()
   const cost = (i: number) => {
     const size = items[i]?.entry.size ?? 0

@@ -6,10 +6,10 @@ import { OperatorCheck } from './checks/operators.js'
 import { PodCheck } from './checks/pods.js'
 import { PvcCheck } from './checks/pvcs.js'
 import { kindOf } from './k8s.js'
-import { locate, type Plural, RESOURCES, type ResourceGroup } from './locate.js'
+import { type Located, locate, type Plural, RESOURCES, type ResourceGroup } from './locate.js'
 import { readAhead, type ReadOutcome } from './read-ahead.js'
 import { type PreparedFile, readResourceObjects, replayResourceFile, RESOURCE_READ_DEFAULTS, type ResourceVisitor } from './resource-files.js'
-import type { TreeEntry, TreeSource } from './tree-source.js'
+import type { TreeEntry, TreeReader, TreeSource } from './tree-source.js'
 import { type FileIssue, SECTIONS, type SectionCoverage, type SectionName, type Summary, SUMMARY_FORMAT_VERSION } from './types.js'
 import { isRecord } from './yaml-objects.js'
 
@@ -60,6 +60,22 @@ const MiB = 1024 * 1024
  * one at a time and lists item by item, so memory stays bounded by one file.
  */
 export async function summarize (source: TreeSource, options: SummarizeOptions = {}): Promise<Summary> {
+  let located: Located
+  try {
+    located = await locate(source.entries())
+  } catch (error) {
+    const nothing = { groups: [], gatherLogs: [], destinationTimestamps: [], imageDirs: [], inspectDirs: [], nestedArchives: [], symlinks: 0 }
+    return await summarizeLocated(nothing, source, options, [`the tree could not be listed: ${(error as Error).message}`])
+  }
+  return await summarizeLocated(located, source, options)
+}
+
+/**
+ * The summary of files already located (by a Locator that saw every entry),
+ * read through `reader`: what a tree streamed past the packer gives (see
+ * src/archive/tapped-tree-source.ts).
+ */
+export async function summarizeLocated (located: Located, source: TreeReader, options: SummarizeOptions = {}, notesSoFar: string[] = []): Promise<Summary> {
   const maxFileBytes = options.maxFileBytes ?? 64 * MiB
   const wholeDocumentLimit = options.wholeDocumentLimit ?? RESOURCE_READ_DEFAULTS.wholeDocumentLimit
   const textFilters = options.textFilters ?? RESOURCE_READ_DEFAULTS.textFilters
@@ -67,7 +83,7 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
   const coverage = Object.fromEntries(SECTIONS.map((s) => [s, { status: 'missing', 'files-read': 0, 'files-failed': 0, 'files-skipped': 0, objects: 0 }])) as Record<SectionName, SectionCoverage>
   const issues: FileIssue[] = []
   let issuesOmitted = 0
-  const notes: string[] = []
+  const notes: string[] = [...notesSoFar]
   const issue = (path: string, problem: string, detail: string) => {
     if (issues.length < MAX_FILE_ISSUES) issues.push({ path, problem, detail })
     else issuesOmitted++
@@ -80,14 +96,6 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
   const events = new EventCheck()
   const pvcs = new PvcCheck()
   const gather = new GatherLogCheck()
-
-  let located
-  try {
-    located = await locate(source.entries())
-  } catch (error) {
-    notes.push(`the tree could not be listed: ${(error as Error).message}`)
-    located = { groups: [], gatherLogs: [], destinationTimestamps: [], imageDirs: [], inspectDirs: [], nestedArchives: [], symlinks: 0 }
-  }
 
   let stopped = false
   const shouldStop = () => {
@@ -165,7 +173,7 @@ export async function summarize (source: TreeSource, options: SummarizeOptions =
     return readSome
   }
   // Prepared files are not read again.
-  const reading: TreeSource = prepared.size === 0 ? source : { entries: () => source.entries(), read: async (path) => prepared.has(path) ? Buffer.alloc(0) : await source.read(path) }
+  const reading: TreeReader = prepared.size === 0 ? source : { read: async (path) => prepared.has(path) ? Buffer.alloc(0) : await source.read(path) }
 
   try {
     for (const entry of located.gatherLogs) {

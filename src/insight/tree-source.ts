@@ -12,11 +12,13 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
  * the top directory's name first, directories with a trailing `/`.
  */
 export interface TreeEntry { path: string; type: 'file' | 'directory' | 'symlink' | 'other'; size: number }
-export interface TreeSource {
-  /** Every entry, in archive order. */
-  entries (): AsyncIterable<TreeEntry>
+export interface TreeReader {
   /** A regular file's whole content. */
   read (path: string): Promise<Buffer>
+}
+export interface TreeSource extends TreeReader {
+  /** Every entry, in archive order. */
+  entries (): AsyncIterable<TreeEntry>
 }
 
 export class TreePathError extends Error {
@@ -90,7 +92,7 @@ export class DirectoryTreeSource implements TreeSource {
         // a file's size, and the type the directory entry did not give (some file systems do not)
         const info = lstatOrNull(full)
         if (info === null) continue // removed while walking
-        type = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other'
+        type = typeOf(info)
         if (type === 'file') size = info.size
       }
       if (type === 'directory') {
@@ -102,11 +104,24 @@ export class DirectoryTreeSource implements TreeSource {
     }
   }
 
-  async read (path: string): Promise<Buffer> {
+  /** What lstat says of one path of the tree (no symlink followed), as the walk would list it; undefined when it is gone. */
+  statEntry (path: string): TreeEntry | undefined {
+    const info = lstatOrNull(this.#onDisk(path).full)
+    if (info === null) return undefined
+    const type = typeOf(info)
+    return { path, type, size: type === 'file' ? info.size : 0 }
+  }
+
+  /** Where a tree path is on disk; `inside` is relative to the root. */
+  #onDisk (path: string): { inside: string, full: string } {
     const rel = checkTreePath(path)
     if (this.#prefix !== '' && !(rel + '/').startsWith(this.#prefix)) throw new TreePathError(path, 'outside the tree')
     const inside = rel.slice(this.#prefix.length)
-    const full = inside === '' ? this.#root : join(this.#root, ...inside.split('/'))
+    return { inside, full: inside === '' ? this.#root : join(this.#root, ...inside.split('/')) }
+  }
+
+  async read (path: string): Promise<Buffer> {
+    const { inside, full } = this.#onDisk(path)
     // Any symlink on the way makes the real path differ from the joined one.
     const real = await realpath(full)
     this.#realRoot ??= realpath(this.#root)
@@ -146,4 +161,8 @@ function lstatOrNull (path: string): Stats | null {
   } catch {
     return null
   }
+}
+
+function typeOf (info: Stats): TreeEntry['type'] {
+  return info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other'
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
@@ -9,7 +9,7 @@ import { ArchiveReader } from '../../src/archive/reader.js'
 import { TappedTreeSource, type TappedTreeSourceOptions } from '../../src/archive/tapped-tree-source.js'
 import { type IndexEntry, TarHeaderParser } from '../../src/archive/tar-headers.js'
 import { ArchiveTreeSource } from '../../src/archive/tree-source.js'
-import { DirectoryTreeSource, summarize, type Summary } from '../../src/insight/index.js'
+import { DirectoryTreeSource, summarize, summarizeLocated, type Summary } from '../../src/insight/index.js'
 import { LONG_DIR, LONG_NAME, makeTree, removeDir, tempDir } from './helpers.js'
 
 const SAMPLE = join(import.meta.dirname, '..', '..', '..', 'shared', 'samples', 'must-gather-aws', 'must-gather-aws.tar.xz')
@@ -17,11 +17,11 @@ const SAMPLE = join(import.meta.dirname, '..', '..', '..', 'shared', 'samples', 
 /** Packs `<parent>/<dirName>` with a tap; the summary made from the tap, and the one made afterwards from the archive. */
 async function bothSummaries (parent: string, dirName: string, options: Partial<TappedTreeSourceOptions> = {}): Promise<{ tapped: Summary, fromArchive: Summary, prepared: number }> {
   const signal = new AbortController().signal
-  const tap = new TappedTreeSource({ fallback: new DirectoryTreeSource(join(parent, dirName)), signal, ...options })
+  const tap = new TappedTreeSource({ directory: new DirectoryTreeSource(join(parent, dirName)), signal, ...options })
   const target = join(parent, `${dirName}.tar.gz`)
   await packDirectory({ parent, dirName, target, signal, tap })
   const prepared = await tap.prepared()
-  const tapped = await summarize(tap, { prepared })
+  const tapped = await summarizeLocated(tap.located(), tap, { prepared })
   const reader = await ArchiveReader.open(target)
   try {
     return { tapped, fromArchive: await summarize(new ArchiveTreeSource(reader)), prepared: prepared.size }
@@ -68,10 +68,16 @@ describe('TappedTreeSource: the summary made while packing', { timeout: 120_000 
 
   it('is the summary of the archive it packed, on a tree with links, long and non-ASCII names', async () => {
     await makeTree(dir, 'made', { sizeBytes: 2 * 1024 * 1024, files: 200 })
+    // A hard link the summary reads: a node file under a second name (tar stores it as a link to the first).
+    const nodes = join(dir, 'made', 'quay-io-must-gather-service-simulator-sha256-test', 'cluster-scoped-resources', 'core', 'nodes')
+    const [first] = readdirSync(nodes)
+    assert.ok(first !== undefined)
+    linkSync(join(nodes, first), join(nodes, 'zz-linked-node.yaml'))
     const { tapped, fromArchive, prepared } = await bothSummaries(dir, 'made')
     assert.deepEqual(tapped, fromArchive)
     assert.ok(prepared > 0, 'resource files were parsed from the stream')
     assert.ok(tapped.pods.total > 0 && tapped['warning-events'].events > 0, 'pods and events were read')
+    assert.ok((tapped.coverage.sections.nodes?.objects ?? 0) > tapped.nodes.total, 'the linked node file was read too (the same node twice)')
   })
 
   it('is the summary of the archive of the real sample, whether files are kept from the stream or read again afterwards', { skip: !existsSync(SAMPLE) && 'no ../shared/samples' }, async () => {
@@ -92,7 +98,7 @@ describe('TappedTreeSource: the summary made while packing', { timeout: 120_000 
   it('parses nothing more from the stream once its signal is aborted, and the packer stops with it', async () => {
     await makeTree(dir, 'stopped', { sizeBytes: 1024 * 1024, files: 100 })
     const controller = new AbortController()
-    const tap = new TappedTreeSource({ fallback: new DirectoryTreeSource(join(dir, 'stopped')), signal: controller.signal })
+    const tap = new TappedTreeSource({ directory: new DirectoryTreeSource(join(dir, 'stopped')), signal: controller.signal })
     // Aborted as the first resource file kept from the stream is handed over, before it is parsed.
     const handOver = tap.onData.bind(tap)
     let handed = 0
