@@ -44,8 +44,9 @@ export class TappedTreeSource implements TarTap, TreeReader {
   }
 
   onEntry (entry: IndexEntry): boolean {
-    // A hard link is what it links to: the same inode on disk, where the tree still is.
-    this.#locator.add(entry.type === 'hardlink' ? this.#linked(entry) : treeEntryOf(entry, undefined))
+    // A hard link is what it links to: the same inode on disk, where the tree still is. (Directories,
+    // most of the entries, tell the locator nothing.)
+    if (entry.type !== 'directory') this.#locator.add(entry.type === 'hardlink' ? this.#linked(entry) : treeEntryOf(entry, undefined))
     if (entry.type !== 'file' || !mayBeRead(entry.path)) return false
     if (entry.size > this.#o.maxFileBytes || this.#held + entry.size > this.#o.maxHeldBytes || this.#o.signal.aborted) return false
     const file = roleOf(entry.path.split('/'))
