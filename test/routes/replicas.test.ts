@@ -37,6 +37,17 @@ function runnerOf (replicas: Replica[], id: number): Replica | undefined {
   return undefined
 }
 
+/** What a test failure should show of processes: state and command line. */
+function describeProcesses (pids: number[]): string {
+  return pids.map((pid) => {
+    try {
+      return `${pid} ${readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ').slice(2, 4).join(' ')} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 200)}`
+    } catch {
+      return `${pid} gone`
+    }
+  }).join('; ') || 'none'
+}
+
 async function statusOn (service: RunningService, id: number): Promise<string | undefined> {
   return (await service.json<{ status: string }>(`/must-gather/${id}`)).body?.status
 }
@@ -196,7 +207,9 @@ describe('replicas on one database answer for each other', () => {
     assert.ok(!(await b.json<Array<{ id: number }>>('/must-gather')).body.some((g) => g.id === id))
     // The runner sees its claim gone and stops its oc; nothing on the other replica's side can.
     await waitFor(() => runProcesses(a, id).length === 0, `${runner.name} to stop the oc of the deleted run`, 30_000)
-    for (const pid of ocPids) assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), false, `oc process ${pid} gone`)
+    // A process in the middle of exiting has no command line any more, yet is not a zombie for a moment.
+    const alive = (pid: number): boolean => { try { return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z') } catch { return false } }
+    await waitFor(() => !ocPids.some(alive), `oc processes ${ocPids.join(', ')} gone`, 10_000)
     // The runner removes the directory again once its oc stopped (it may have written into it meanwhile).
     await waitFor(() => !existsSync(join(a.dataDir, String(id))), 'the gathering\'s directory to be removed', 30_000)
     // Noticed by its watch or by its output flush, whichever came first.
@@ -298,7 +311,10 @@ describe('a replica that dies', () => {
     const ran = await waitForFinish(survivor.service, queued.body.id, 120_000)
     assert.equal(ran.status, 'completed', ran['error-message'])
     assert.equal((await waitForFinish(survivor.service, first, 60_000)).status, 'completed')
-    assert.equal(runnerOf(replicas, queued.body.id), undefined)
+    // It ran once, on the survivor, and nothing of it is left running.
+    const starts = (logs: string): number => logs.split('\n').filter((line) => line.includes('"Gathering started."') && line.includes(`"id":${queued.body.id},`)).length
+    assert.deepEqual(replicas.map((r) => starts(r.service.logs())), replicas.map((r) => r === survivor ? 1 : 0), 'one start of the queued execution, on the survivor')
+    await waitFor(() => runnerOf(replicas, queued.body.id) === undefined, `no oc of ${queued.body.id} left (${describeProcesses(runProcesses(survivor.service, queued.body.id))})`, 5000)
   })
 
   it('stops, restarted under the same name, the oc it left running when it was killed', async () => {
