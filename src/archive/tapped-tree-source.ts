@@ -8,7 +8,10 @@ export interface TappedTreeSourceOptions {
   /** The directory being packed: files that were not kept are read from it afterwards, hard links looked up in it. */
   directory: DirectoryTreeSource
   signal: AbortSignal
-  /** Largest file kept from the stream. (Default: 8 MiB) */
+  /**
+   * Largest file kept from the stream. A large cluster's pods.yaml or events.yaml is tens of MB: kept, it is
+   * parsed while packing goes on rather than after it (reading it afterwards would hold it whole too). (Default: 32 MiB)
+   */
   maxFileBytes?: number
   /** Bytes kept at once, waiting to be read or parsed: past it, files are read afterwards. (Default: 64 MiB) */
   maxHeldBytes?: number
@@ -40,7 +43,7 @@ export class TappedTreeSource implements TarTap, TreeReader {
   #parsing: Promise<void> = Promise.resolve()
 
   constructor (options: TappedTreeSourceOptions) {
-    this.#o = { maxFileBytes: 8 * MiB, maxHeldBytes: 64 * MiB, ...options }
+    this.#o = { maxFileBytes: 32 * MiB, maxHeldBytes: 64 * MiB, ...options }
   }
 
   onEntry (entry: IndexEntry): boolean {
