@@ -29,17 +29,17 @@ export interface EntryColumns {
  * tails as strings still cost ~0.1 s, so they are kept as bytes.
  */
 export class EntryTable implements Iterable<IndexEntry> {
-  readonly #shared: number[] = []
-  /** The tails' UTF-8 bytes end to end, and where each ends: outside the JS heap, which the collector then never scans. */
+  readonly #shared = new NumberColumn()
+  /** The tails' UTF-8 bytes end to end, and where each ends. */
   #tailBytes = Buffer.allocUnsafe(64 * 1024)
   #tailLength = 0
-  readonly #tailEnd: number[] = []
-  /** One-character codes: interned strings, nothing allocated per entry. */
-  readonly #type: string[] = []
-  readonly #size: number[] = []
-  readonly #mode: number[] = []
-  readonly #mtime: number[] = []
-  readonly #offset: number[] = []
+  readonly #tailEnd = new NumberColumn()
+  /** Character codes of TYPE_CODES. */
+  readonly #type = new NumberColumn()
+  readonly #size = new NumberColumn()
+  readonly #mode = new NumberColumn()
+  readonly #mtime = new NumberColumn()
+  readonly #offset = new NumberColumn()
   readonly #link: Record<string, string> = {}
   #last = ''
 
@@ -53,7 +53,7 @@ export class EntryTable implements Iterable<IndexEntry> {
     if (entry.link !== undefined) this.#link[String(this.#tailEnd.length)] = entry.link
     this.#shared.push(shared)
     this.#appendTail(entry.path.slice(shared))
-    this.#type.push(TYPE_CODES[entry.type])
+    this.#type.push(TYPE_CODES[entry.type].charCodeAt(0))
     this.#size.push(entry.size)
     this.#mode.push(entry.mode)
     this.#mtime.push(entry.mtime)
@@ -64,16 +64,25 @@ export class EntryTable implements Iterable<IndexEntry> {
     yield * entriesOf(this.columns())
   }
 
-  /** The columns (the numbers are the table's own arrays, not copies). */
+  /** The columns, as plain arrays. */
   columns (): EntryColumns {
     const tail: string[] = new Array(this.#tailEnd.length)
     let start = 0
     for (let i = 0; i < tail.length; i++) {
-      const end = this.#tailEnd[i] as number
+      const end = this.#tailEnd.at(i)
       tail[i] = this.#tailBytes.toString('utf8', start, end)
       start = end
     }
-    return { shared: this.#shared, tail, type: this.#type.join(''), size: this.#size, mode: this.#mode, mtime: this.#mtime, offset: this.#offset, link: this.#link }
+    return {
+      shared: this.#shared.toArray(),
+      tail,
+      type: Buffer.from(this.#type.toArray()).toString('latin1'),
+      size: this.#size.toArray(),
+      mode: this.#mode.toArray(),
+      mtime: this.#mtime.toArray(),
+      offset: this.#offset.toArray(),
+      link: this.#link
+    }
   }
 
   static from (entries: Iterable<IndexEntry>): EntryTable {
@@ -91,6 +100,37 @@ export class EntryTable implements Iterable<IndexEntry> {
     }
     this.#tailLength += this.#tailBytes.write(tail, this.#tailLength, 'utf8')
     this.#tailEnd.push(this.#tailLength)
+  }
+}
+
+/**
+ * Numbers in a typed array that doubles as it fills. Its memory is outside the
+ * collected heap: plain arrays of 46,827 numbers, reallocated as they grow,
+ * counted towards the old generation's limit and brought on full collections.
+ */
+class NumberColumn {
+  #values = new Float64Array(1024)
+  #length = 0
+
+  get length (): number {
+    return this.#length
+  }
+
+  push (value: number): void {
+    if (this.#length === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2)
+      grown.set(this.#values)
+      this.#values = grown
+    }
+    this.#values[this.#length++] = value
+  }
+
+  at (i: number): number {
+    return this.#values[i] as number
+  }
+
+  toArray (): number[] {
+    return Array.from(this.#values.subarray(0, this.#length))
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 
 import { loadConfig } from '../../src/config/config.js'
-import { type RunningService, startService, stopAndClean } from '../helpers/service.js'
+import { type RunningService, startService, stopAndClean, waitFor } from '../helpers/service.js'
 
 /**
  * Issue 12, item 10: /healthz, /readyz and /metrics on METRICS_PORT (plain
@@ -21,9 +21,13 @@ describe('METRICS_PORT', () => {
   it('serves health, readiness and metrics without a token on its own port, and nothing else', async () => {
     assert.notEqual(new URL(operations).port, new URL(service.url).port)
     assert.deepEqual(await (await fetch(`${operations}/healthz`)).json(), { status: 'ok' })
-    const ready = await fetch(`${operations}/readyz`)
-    assert.equal(ready.status, 200)
-    assert.equal(((await ready.json()) as { status: string }).status, 'ready')
+    // Ready once its start-up check of `oc` (a process of its own, slow on a busy machine) has answered.
+    const ready = await waitFor(async () => {
+      const response = await fetch(`${operations}/readyz`)
+      const body = await response.json() as { status: string }
+      return response.status === 200 ? body : undefined
+    }, 'readiness on the operations port', 30_000)
+    assert.equal(ready.status, 'ready')
     const metrics = await fetch(`${operations}/metrics`)
     assert.equal(metrics.status, 200)
     assert.match(await metrics.text(), /^must_gather_/m)
