@@ -160,7 +160,7 @@ export async function summarizeLocated (located: Located, source: TreeReader, op
       skipped: plural === 'pods' ? (key) => pods.acceptHealthy(key) : () => {}
     }
     const result = ready !== undefined
-      ? replayResourceFile(ready, visitor)
+      ? replayResourceFile(ready, visitor, { wholeDocumentLimit, textFilters })
       : await readResourceObjects(plural, text, visitor, { wholeDocumentLimit, textFilters })
     coverage[section].objects += matched + result.skipped
     if (result.errors.length === 0) {

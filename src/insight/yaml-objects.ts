@@ -40,72 +40,113 @@ export interface ReadObjectsResult {
 const SLICE_MS = 20
 const MAX_ERRORS = 5
 
+/**
+ * A part of a file that is parsed on its own: the file as JSON (YAML if it is
+ * not), a YAML stream with directives, one YAML document, or one list item.
+ * `line` is where it starts in the file (1-based).
+ */
+export interface Piece { form: 'json' | 'yaml-stream' | 'yaml' | 'item', text: string, line: number }
+
 export async function readObjects (input: string, visit: (object: unknown) => void, options: ReadObjectsOptions): Promise<ReadObjectsResult> {
+  const result: ReadObjectsResult = { objects: 0, skipped: 0, errors: [] }
+  const parsing = new PieceParser(result, visit, options)
+  result.skipped = await cutPieces(input, options, (piece) => parsing.parse(piece))
+  return result
+}
+
+/**
+ * Cuts a file into the pieces readObjects parses, in order, without parsing
+ * them (list items `skipItem` takes are left out, and counted: the count is
+ * returned). What is done with a piece is up to `onPiece`: parse it now, or
+ * keep it to parse later (src/insight/resource-files.ts).
+ */
+export async function cutPieces (input: string, options: Pick<ReadObjectsOptions, 'skipItem'>, onPiece: (piece: Piece) => void): Promise<number> {
   // files written on Windows: the line-based cutting below looks for bare \n
   const text = input.includes('\r\n') ? input.replaceAll('\r\n', '\n') : input
-  const result: ReadObjectsResult = { objects: 0, skipped: 0, errors: [] }
-  const fail = (message: string) => { if (result.errors.length < MAX_ERRORS) result.errors.push(message) }
-  const emit = (value: unknown) => {
-    if (value === null || value === undefined) return
-    if (isRecord(value) && Array.isArray(value.items) && (typeof value.kind !== 'string' || value.kind.endsWith('List'))) {
-      for (const item of value.items) {
-        result.objects++
-        visit(item)
-      }
-    } else {
-      result.objects++
-      visit(value)
-    }
-  }
+  let skipped = 0
   let sliceStart = performance.now()
   const maybeYield = async () => {
     if (performance.now() - sliceStart < SLICE_MS) return
     await nextTurn()
     sliceStart = performance.now()
   }
+  for (const piece of pieces(text)) {
+    if (piece.form === 'item' && options.skipItem?.(piece.text, piece.indent) === true) skipped++
+    else onPiece({ form: piece.form, text: piece.text, line: piece.line })
+    await maybeYield()
+  }
+  return skipped
+}
 
-  const start = text.search(/\S/)
-  if (start === -1) return result
-  if (text[start] === '{' || text[start] === '[') {
-    try {
-      emit(JSON.parse(text))
-      return result
-    } catch {
-      // not JSON after all: YAML is a superset, try it below
+/** Parses pieces, handing each object to `visit` and each failure to the result. */
+export class PieceParser {
+  constructor (private readonly result: ReadObjectsResult, private readonly visit: (object: unknown) => void, private readonly options: Pick<ReadObjectsOptions, 'wholeDocumentLimit'>) {}
+
+  parse (piece: Piece): void {
+    switch (piece.form) {
+      case 'json':
+        try {
+          this.#emit(JSON.parse(piece.text))
+        } catch {
+          // not JSON after all: YAML is a superset
+          for (const part of pieces(piece.text, false)) this.parse({ form: part.form, text: part.text, line: part.line })
+        }
+        break
+      case 'item':
+        try {
+          const value = parseYaml(piece.text)
+          if (value !== null && value !== undefined) {
+            this.result.objects++
+            this.visit(value)
+          }
+        } catch (error) {
+          this.#fail(`line ${piece.line}: ${reasonOf(error)}`)
+        }
+        break
+      default:
+        parseWhole(piece.text, piece.line, (value) => this.#emit(value), (message) => this.#fail(message), this.options, piece.form === 'yaml-stream')
     }
+  }
+
+  #emit (value: unknown): void {
+    if (value === null || value === undefined) return
+    if (isRecord(value) && Array.isArray(value.items) && (typeof value.kind !== 'string' || value.kind.endsWith('List'))) {
+      for (const item of value.items) {
+        this.result.objects++
+        this.visit(item)
+      }
+    } else {
+      this.result.objects++
+      this.visit(value)
+    }
+  }
+
+  #fail (message: string): void {
+    if (this.result.errors.length < MAX_ERRORS) this.result.errors.push(message)
+  }
+}
+
+/** The pieces of a file's text, items with their indentation. `json` false: the text is known not to be JSON. */
+function * pieces (text: string, json = true): Generator<Piece & { indent: number }> {
+  const start = text.search(/\S/)
+  if (start === -1) return
+  if (json && (text[start] === '{' || text[start] === '[')) {
+    yield { form: 'json', text, line: 1, indent: 0 }
+    return
   }
   if (/^%/m.test(text)) {
     // YAML directives: rare enough to parse the stream whole
-    parseWhole(text, 1, emit, fail, options, true)
-    return result
+    yield { form: 'yaml-stream', text, line: 1, indent: 0 }
+    return
   }
-
   for (const document of splitDocuments(text)) {
     const items = findItems(document.text)
     if (items === null) {
-      parseWhole(document.text, document.line, emit, fail, options)
+      yield { form: 'yaml', text: document.text, line: document.line, indent: 0 }
     } else {
-      for (const item of items) {
-        await maybeYield()
-        const chunk = item.text
-        if (options.skipItem?.(chunk, item.indent) === true) {
-          result.skipped++
-          continue
-        }
-        try {
-          const value = parseYaml(chunk)
-          if (value !== null && value !== undefined) {
-            result.objects++
-            visit(value)
-          }
-        } catch (error) {
-          fail(`line ${document.line + item.line - 1}: ${reasonOf(error)}`)
-        }
-      }
+      for (const item of items) yield { form: 'item', text: item.text, line: document.line + item.line - 1, indent: item.indent }
     }
-    await maybeYield()
   }
-  return result
 }
 
 /**
@@ -140,14 +181,14 @@ function parseWhole (text: string, line: number, emit: (value: unknown) => void,
   }
 }
 
-interface Piece { text: string; line: number }
-interface Item extends Piece { indent: number }
+interface Part { text: string; line: number }
+interface Item extends Part { indent: number }
 
 /**
  * YAML documents of a stream, split at `---` lines, with their first line
  * number (1-based). Pieces are slices of the text, not copies.
  */
-function * splitDocuments (text: string): Generator<Piece> {
+function * splitDocuments (text: string): Generator<Part> {
   const marker = /^---(?:[ \t][^\n]*)?$/gm
   let start = 0
   let line = 1
