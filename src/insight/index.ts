@@ -1,6 +1,5 @@
 /** The cluster summary and comparison: the module's public surface. */
 export { compare } from './compare.js'
-export { type PreparedFile } from './resource-files.js'
 export { summarize, summarizeLocated, type SummarizeOptions } from './summarize.js'
 export { checkTreePath, DirectoryTreeSource, type DirectoryTreeSourceOptions, type TreeEntry, type TreeSource, TreePathError } from './tree-source.js'
 export * from './types.js'

@@ -58,15 +58,13 @@ type Step = { piece: Piece } | { skipped: string }
  */
 export interface PreparedFile {
   readonly steps: readonly Step[]
-  /** Characters of text it was cut from. */
-  readonly length: number
 }
 
 export async function prepareResourceFile (plural: Plural, text: string, options: ResourceReadOptions = RESOURCE_READ_DEFAULTS): Promise<PreparedFile> {
   const steps: Step[] = []
   const skipItem = skipperOf(plural, { skipped: (key) => steps.push({ skipped: key }) }, options)
   await cutPieces(text, skipItem !== undefined ? { skipItem } : {}, (piece) => steps.push({ piece }))
-  return { steps, length: text.length }
+  return { steps }
 }
 
 /** Hands a prepared file's objects and skipped items to `visitor`, in the order reading gave them. */
