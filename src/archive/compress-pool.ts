@@ -30,10 +30,10 @@ parentPort.on('message', ({ id, buffer, length }) => {
 `
 
 /**
- * The parent's flags for a compressing thread: all of them (Node's default), unless the parent was
- * started with --input-type=module (node -e), which would make the eval'd CommonJS source an ES module.
+ * The parent's flags for a thread: all of them (Node's default), unless the parent was started with
+ * --input-type=module (node -e), which would make the eval'd CommonJS source an ES module.
  */
-function inheritedFlags (): { execArgv?: string[] } {
+export function inheritedFlags (): { execArgv?: string[] } {
   if (!process.execArgv.some((arg) => arg.startsWith('--input-type'))) return {}
   return { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) }
 }

@@ -2,9 +2,9 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 
 import { ensureIndex } from '../archive/indexer.js'
 import { ArchiveReader } from '../archive/reader.js'
-import { TappedTreeSource } from '../archive/tapped-tree-source.js'
+import type { PackedWithSummary } from '../archive/pack-thread.js'
 import { ArchiveTreeSource } from '../archive/tree-source.js'
-import { DirectoryTreeSource, summarize, summarizeLocated, type Summary, type TreeSource } from '../insight/index.js'
+import { summarize, type Summary, type TreeSource } from '../insight/index.js'
 import type { Logger } from '../logger.js'
 import type { ArchiveFile } from './archive.js'
 import { PRIVATE_FILE } from './file-modes.js'
@@ -34,18 +34,12 @@ export class ArchiveInsight {
     }
   }
 
-  /**
-   * What the packer shows the summary of a run's destination as it packs it:
-   * the listing and the files the summary reads (see TappedTreeSource).
-   */
-  tap (id: number, signal: AbortSignal): TappedTreeSource {
-    return new TappedTreeSource({ directory: new DirectoryTreeSource(this.o.paths.destination(id), { prefix: this.o.paths.destinationName(id) }), signal })
-  }
-
-  /** The summary of what a run gathered, once the packer that `tap` was given has packed it (its files still on disk). */
-  async summarizePacked (id: number, tap: TappedTreeSource, signal: AbortSignal): Promise<void> {
-    const prepared = await tap.prepared()
-    await this.#write(id, signal, async () => await summarizeLocated(tap.located(), tap, { signal, prepared }))
+  /** Keeps the summary the packing thread made of what a run gathered (see PackThread), or logs why there is none. */
+  async keepSummary (id: number, packed: Pick<PackedWithSummary, 'summary' | 'summaryError'>, signal: AbortSignal): Promise<void> {
+    await this.#write(id, signal, async () => {
+      if (packed.summary === undefined) throw new Error(packed.summaryError ?? 'no summary')
+      return packed.summary
+    })
   }
 
   /** The summary of an indexed archive (an image's own, or one found at start-up). */

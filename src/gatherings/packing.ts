@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js'
 import { packDirectory } from '../archive/pack.js'
-import type { TarTap } from '../archive/tar-headers.js'
+import { PackThreads } from '../archive/pack-thread.js'
 import { adoptArchive, type ArchiveFile, findFile, hasAnyFile } from './archive.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
@@ -28,8 +28,16 @@ export interface PackingOptions {
  * file: blocked (independently compressed gzip members, a valid .tar.gz for
  * every tool), with its index beside it (src/archive).
  */
-export async function packDestination (paths: GatheringPaths, id: number, signal: AbortSignal, tap?: TarTap): Promise<ArchiveFile> {
-  return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal, ...(tap !== undefined && { tap }) })
+export async function packDestination (paths: GatheringPaths, id: number, signal: AbortSignal): Promise<ArchiveFile> {
+  return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal })
+}
+
+/** The service's packing threads, shared by every run (see PackThreads). */
+const packThreads = new PackThreads()
+
+/** Has a packing thread ready (its modules loaded) by the time the run that just started ends. */
+export function preparePacking (): void {
+  packThreads.warm()
 }
 
 /**
@@ -46,6 +54,9 @@ export async function collectArchive (
   const { id } = gathering
   const destination = o.paths.destination(id)
   let archive: ArchiveFile | undefined
+  // A new one loads while the tree is searched; not needed when the image wrote its own archive.
+  const packThread = packThreads.take()
+  let threadReusable = true
   try {
     const imageArchive = await findFile(destination, o.archiveFilename)
     if (imageArchive !== undefined) {
@@ -53,10 +64,12 @@ export async function collectArchive (
       archive = await o.insight.index(id, await adoptArchive(imageArchive, o.paths.archive(id)), signal)
       await o.insight.summarizeArchive(id, signal)
     } else if (await hasAnyFile(destination)) {
-      // The summary's listing and most of its reading come from the packer's stream.
-      const tap = o.insight.tap(id, signal)
-      archive = await packDestination(o.paths, id, signal, tap)
-      await o.insight.summarizePacked(id, tap, signal)
+      // Packed and summarized on a thread of its own, the summary's listing and most of its reading from the packer's stream.
+      threadReusable = false
+      const packed = await packThread.pack({ parent: o.paths.dir(id), dirName: o.paths.destinationName(id), target: o.paths.archive(id) }, signal)
+      threadReusable = true
+      archive = packed.archive
+      await o.insight.keepSummary(id, packed, signal)
     }
   } catch (error) {
     // No archive: a summary made beside it would name files nobody can read.
@@ -68,6 +81,8 @@ export async function collectArchive (
     const removed = o.keepGatheredFiles ? '' : '; the gathered files were removed to free their space'
     if (removed !== '') await removeGathered(id, o)
     return failure(joinFailures(runError, `packing the archive failed: ${coerceError(error).message}${removed}`))
+  } finally {
+    packThreads.give(packThread, threadReusable)
   }
   if (archive !== undefined && !o.keepGatheredFiles) {
     // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy

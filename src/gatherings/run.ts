@@ -12,7 +12,7 @@ import { buildOcArgs } from './oc-args.js'
 import { runOc } from './oc-process.js'
 import { OutputFlusher } from './output-flusher.js'
 import { OutputLog } from './output-log.js'
-import { collectArchive } from './packing.js'
+import { collectArchive, preparePacking } from './packing.js'
 import type { GatheringPaths } from './paths.js'
 import { PRIVATE_DIRECTORY } from './file-modes.js'
 import { PhaseTracker } from './phase.js'
@@ -143,6 +143,7 @@ export class GatheringRun {
         killGraceMs: o.cancelGraceMs,
         signal,
         onSpawn: (pid) => {
+          preparePacking()
           // Recorded so that a restarted service can find and stop this process.
           recordingProcess = processStartTicks(pid).then(async (startTicks) => {
             if (startTicks !== undefined) await o.store.recordProcess(id, { pid, startTicks }, this.claim)
