@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { packDirectory } from '../../src/archive/pack.js'
 import { ArchiveReader } from '../../src/archive/reader.js'
 import { TappedTreeSource, type TappedTreeSourceOptions } from '../../src/archive/tapped-tree-source.js'
-import { type IndexEntry, TarHeaderParser } from '../../src/archive/tar-headers.js'
+import { type IndexEntry, TarFormatError, TarHeaderParser } from '../../src/archive/tar-headers.js'
 import { ArchiveTreeSource } from '../../src/archive/tree-source.js'
 import { DirectoryTreeSource, summarize, summarizeLocated, type Summary } from '../../src/insight/index.js'
 import { LONG_DIR, LONG_NAME, makeTree, removeDir, tempDir } from './helpers.js'
@@ -57,6 +57,30 @@ describe('TarHeaderParser with a tap', () => {
       for (const [path, data] of got) assert.ok(data.equals(readFileSync(join(dir, path))), `${path}: its bytes (chunks of ${cut})`)
       assert.ok(got.has(`tree/${LONG_DIR}${LONG_NAME}`), 'a name longer than 100 characters (GNU long name)')
       assert.equal(got.get('tree/empty.yaml')?.length, 0, 'an empty file')
+    }
+  })
+})
+
+describe('TarHeaderParser checksums', () => {
+  let dir: string
+  before(async () => {
+    dir = tempDir('mgs-checksum-')
+    await makeTree(dir, 'tree', { sizeBytes: 256 * 1024, files: 30 })
+    // Every byte value in a name, the checksum's sum included: 0x80-0xff as UTF-8 sequences.
+    writeFileSync(join(dir, 'tree', `bytes-${[...Array(0x7f - 0x21).keys()].map((i) => String.fromCharCode(0x21 + i)).join('').replaceAll('/', '')}-ÿé€`), 'x')
+  })
+  after(() => removeDir(dir))
+
+  it('accepts every header GNU tar wrote, and refuses a header with one byte changed, wherever it is', () => {
+    const tar = execFileSync('tar', ['-C', dir, '-cf', '-', 'tree'], { maxBuffer: 64 * 1024 * 1024 })
+    const parser = new TarHeaderParser()
+    parser.push(tar)
+    assert.ok(parser.ended && parser.entries.length > 30)
+    // The first header: each byte outside the checksum field, changed by one, is caught.
+    for (const at of [0, 99, 100, 147, 156, 257, 345, 511]) {
+      const changed = Buffer.from(tar)
+      changed[at] = ((changed[at] ?? 0) + 1) % 256
+      assert.throws(() => new TarHeaderParser().push(changed), TarFormatError, `a change at byte ${at}`)
     }
   })
 })
