@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 import { benchTree } from './fixtures.mjs'
-import { fmt, GiB, MiB, removeTempDir, root, row, run, tempDir, which } from './lib.mjs'
+import { fmt, GiB, median, MiB, removeTempDir, root, row, run, tempDir, which } from './lib.mjs'
 
 /** Packing is only the setup here (benchmark 1 measures it): best of 2 for tar -czf's time. */
 const ROUNDS = 2
@@ -173,12 +173,6 @@ export async function archiveBench (ctx) {
   } finally {
     removeTempDir(dir)
   }
-}
-
-/** @param {number[]} values */
-function median (values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return /** @type {number} */ (sorted[Math.floor(sorted.length / 2)])
 }
 
 /**

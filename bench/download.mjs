@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 
 import { startFileServer } from './fixtures.mjs'
-import { fmt, GiB, met, mibText, PeakRss, row, run } from './lib.mjs'
+import { fmt, GiB, median, met, mibText, PeakRss, row, run } from './lib.mjs'
 
 const ROUNDS = 3
 const CONCURRENT = 10
@@ -71,12 +71,6 @@ async function withCpu (pids, bytes, download) {
   const before = cpuSeconds(pids)
   const result = await download()
   return [result, (cpuSeconds(pids) - before) / (bytes / GiB)]
-}
-
-/** @param {number[]} values */
-function median (values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return /** @type {number} */ (sorted[Math.floor(sorted.length / 2)])
 }
 
 /** @param {number} bytesPerSecond */

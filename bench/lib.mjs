@@ -522,3 +522,12 @@ export function machine () {
   const cpuList = cpus()
   return `${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(totalmem() / GiB)} GiB RAM, Node ${process.version}`
 }
+
+/**
+ * The middle value of an odd count; of an even count, the upper of the two middle ones.
+ * @param {number[]} values
+ */
+export function median (values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return /** @type {number} */ (sorted[Math.floor(sorted.length / 2)])
+}
