@@ -47,7 +47,7 @@ export async function responsiveBench (ctx) {
     met: met(during.p99 < MAX_P99_MS && during.errors === 0),
     rss: mibText(peak.peak()),
     note: `autocannon paced at ${RATE} req/s over ${CONNECTIONS} connections for as long as a real execution (simulator tag size-300m_files-20000) ` +
-      `was in its packing phase (find, tar + pigz, rm -rf of the tree): ${fmt(packSeconds, 1)} s, ${fmt(during.requests)} requests, archive ${fmt(done['archive-size'] / 1e6)} MB; ` +
+      `was in its packing phase (find, pack + index + summary on a thread of its own, rm -rf of the tree): ${fmt(packSeconds, 1)} s, ${fmt(during.requests)} requests, archive ${fmt(done['archive-size'] / 1e6)} MB; ` +
       'reference: the same load for 5 s on the idle service just before'
   })]
 }
