@@ -1,20 +1,61 @@
+import { rm } from 'node:fs/promises'
 import { setFlagsFromString } from 'node:v8'
 import { Worker } from 'node:worker_threads'
 
-import type { Summary } from '../insight/index.js'
 import { inheritedFlags } from './compress-pool.js'
-import type { PackedArchive } from './pack.js'
+import type { PackAndSummarizeRequest, PackedWithSummary } from './pack-and-summarize.js'
 
 export type PackRequest =
-  | { type: 'pack', parent: string, dirName: string, target: string }
+  | ({ type: 'pack' } & PackAndSummarizeRequest)
   | { type: 'abort' }
 
 export type PackReply =
-  | { type: 'packed', archive: PackedArchive, summary?: Summary, summaryError?: string }
+  | ({ type: 'packed' } & PackedWithSummary)
   | { type: 'failed', message: string, code?: string }
 
-/** A directory packed (see packDirectory), and the summary made from the packer's stream, or why there is none. */
-export type PackedWithSummary = Omit<Extract<PackReply, { type: 'packed' }>, 'type'>
+/**
+ * A new heap's first full collection comes at ~8 MB, and V8 then sets the
+ * limit from what is live: a packing thread's heap (~8 MB) got one full
+ * collection every ~100 ms of packing, 10-12 per run of the bench's tree.
+ * Started at 64 MB, it gets none while packing that tree (the bench's service
+ * rounds 2.29-2.36 s against 2.44-2.53 s). Node's Worker options cannot size a
+ * heap's start (resourceLimits sets maximums only), so the V8 flag is set while
+ * a packing thread starts, and unset once it runs (its heap is made on its own
+ * thread, in between): other threads (redaction's, with small maximums; the
+ * compressing ones) keep V8's sizing, unless one starts in that moment. The
+ * event loop's heap exists already.
+ */
+const PACK_HEAP_START_MB = 64
+let threadsStarting = 0
+
+/** Starts `start()`'s thread with its heap started at PACK_HEAP_START_MB. */
+function withPackHeap (start: () => Worker): Worker {
+  if (threadsStarting++ === 0) setFlagsFromString(`--initial-old-space-size=${PACK_HEAP_START_MB}`)
+  let started = false
+  const done = (): void => {
+    if (started) return
+    started = true
+    if (--threadsStarting === 0) setFlagsFromString('--initial-old-space-size=0')
+  }
+  try {
+    const worker = start()
+    worker.once('online', done)
+    worker.once('exit', done)
+    return worker
+  } catch (error) {
+    done()
+    throw error
+  }
+}
+
+/** The thread running pack-worker: the built .js, or the .ts source through tsx (tests, `npm run dev`). */
+function startWorker (): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pack-worker.js', import.meta.url), inheritedFlags())
+  // On Node 20, tsx (`--import tsx`) loads TypeScript in the main thread only: register it in this one first.
+  const source = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./pack-worker.ts', import.meta.url).href)}) })`
+  return new Worker(source, { eval: true, ...inheritedFlags() })
+}
 
 /**
  * A thread that packs a run's directory and summarizes it (pack-worker.ts),
@@ -29,43 +70,15 @@ export type PackedWithSummary = Omit<Extract<PackReply, { type: 'packed' }>, 'ty
  * packer has a small heap of its own, and the event loop only waits for the
  * answer.
  */
-/**
- * A new heap's first full collections come at ~8 MB, and V8 then sets the
- * limit from what is live: a packing thread's heap (~8 MB) got one full
- * collection every ~100 ms of packing, 10-12 per run of the bench's tree.
- * Started at 64 MB, it gets none while packing that tree, like a packer with
- * no index and no summary (the bench's service rounds 2.29-2.36 s against
- * 2.44-2.53 s). Node's Worker options cannot size a heap's start
- * (resourceLimits sets maximums only), so the V8 flag is set before the first
- * thread starts; it applies to heaps created afterwards (threads), not to the
- * event loop's, which exists already.
- */
-const PACK_HEAP_START_MB = 64
-let newHeapsSized = false
-function sizeNewHeaps (): void {
-  if (newHeapsSized) return
-  newHeapsSized = true
-  setFlagsFromString(`--initial-old-space-size=${PACK_HEAP_START_MB}`)
-}
-
-/** The thread running pack-worker: the built .js, or the .ts source through tsx (tests, `npm run dev`). */
-function startWorker (): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pack-worker.js', import.meta.url), inheritedFlags())
-  // On Node 20, tsx (`--import tsx`) loads TypeScript in the main thread only: register it in this one first.
-  const source = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./pack-worker.ts', import.meta.url).href)}) })`
-  return new Worker(source, { eval: true, ...inheritedFlags() })
-}
-
 export class PackThread {
   readonly #worker: Worker
   /** Why the thread can no longer answer, once it cannot. */
   #stopped: Error | undefined
   readonly #stoppedListeners = new Set<(error: Error) => void>()
 
+  /** Throws when no thread can be started (ERR_WORKER_INIT_FAILED: the process's thread limit). */
   constructor () {
-    sizeNewHeaps()
-    this.#worker = startWorker()
+    this.#worker = withPackHeap(startWorker)
     // Waiting for work does not keep the process alive; packing does (see pack).
     this.#worker.unref()
     const stop = (error: Error): void => {
@@ -81,7 +94,7 @@ export class PackThread {
   }
 
   /** Packs `parent/dirName` into `target` (see packDirectory) and summarizes it. */
-  async pack (request: Omit<Extract<PackRequest, { type: 'pack' }>, 'type'>, signal: AbortSignal): Promise<PackedWithSummary> {
+  async pack (request: PackAndSummarizeRequest, signal: AbortSignal): Promise<PackedWithSummary> {
     return await new Promise<PackedWithSummary>((resolve, reject) => {
       if (this.#stopped !== undefined) {
         reject(this.#stopped)
@@ -96,7 +109,8 @@ export class PackThread {
       }
       const onStopped = (error: Error): void => {
         settle()
-        reject(error)
+        // The thread's own clean-up did not run: the unfinished archive is removed here.
+        rm(`${request.target}.partial`, { force: true }).then(() => reject(error), () => reject(error))
       }
       const onReply = (reply: PackReply): void => {
         settle()
@@ -122,43 +136,14 @@ export class PackThread {
 }
 
 /**
- * Packing threads kept between runs. A thread started for one run loads its
- * modules (~50 ms) and runs its first pack's code unoptimized; kept, the next
- * run's packing starts at once with code V8 has optimized: on the bench's
- * 315 MB tree 2.14-2.22 s against 2.32 s for a new thread. A thread idle for
- * `idleMs` ends.
+ * A packing thread, or undefined when none can be started (ERR_WORKER_INIT_FAILED:
+ * the process's thread limit); the caller then packs on the event loop
+ * (packAndSummarize).
  */
-export class PackThreads {
-  readonly #idle = new Map<PackThread, NodeJS.Timeout>()
-
-  constructor (private readonly idleMs = 5 * 60_000) {}
-
-  /** Makes sure a thread is waiting (its modules loaded) for the next `take`: call it when a run starts. */
-  warm (): void {
-    if (this.#idle.size === 0) this.give(new PackThread(), true)
-  }
-
-  /** An idle thread, or a new one (it loads while the caller does other work). */
-  take (): PackThread {
-    for (const [thread, timer] of this.#idle) {
-      clearTimeout(timer)
-      this.#idle.delete(thread)
-      if (!thread.stopped) return thread
-    }
+export function startPackThread (): PackThread | undefined {
+  try {
     return new PackThread()
-  }
-
-  /** Gives a thread back once its pack answered: kept when it packed (`reusable`), else ended. */
-  give (thread: PackThread, reusable: boolean): void {
-    if (!reusable || thread.stopped) {
-      thread.close().catch(() => {})
-      return
-    }
-    const timer = setTimeout(() => {
-      this.#idle.delete(thread)
-      thread.close().catch(() => {})
-    }, this.idleMs)
-    timer.unref()
-    this.#idle.set(thread, timer)
+  } catch {
+    return undefined
   }
 }

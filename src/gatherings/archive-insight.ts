@@ -2,7 +2,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 
 import { ensureIndex } from '../archive/indexer.js'
 import { ArchiveReader } from '../archive/reader.js'
-import type { PackedWithSummary } from '../archive/pack-thread.js'
+import type { PackedWithSummary } from '../archive/pack-and-summarize.js'
 import { ArchiveTreeSource } from '../archive/tree-source.js'
 import { summarize, type Summary, type TreeSource } from '../insight/index.js'
 import type { Logger } from '../logger.js'

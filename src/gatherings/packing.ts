@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js'
 import { packDirectory } from '../archive/pack.js'
-import { PackThreads } from '../archive/pack-thread.js'
+import { packAndSummarize } from '../archive/pack-and-summarize.js'
+import { type PackThread, startPackThread } from '../archive/pack-thread.js'
 import { adoptArchive, type ArchiveFile, findFile, hasAnyFile } from './archive.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
@@ -32,14 +33,6 @@ export async function packDestination (paths: GatheringPaths, id: number, signal
   return await packDirectory({ parent: paths.dir(id), dirName: paths.destinationName(id), target: paths.archive(id), signal })
 }
 
-/** The service's packing threads, shared by every run (see PackThreads). */
-const packThreads = new PackThreads()
-
-/** Has a packing thread ready (its modules loaded) by the time the run that just started ends. */
-export function preparePacking (): void {
-  packThreads.warm()
-}
-
 /**
  * The packing decision: after oc ended (`runError` says how it failed, if it
  * did), serve the image's own archive, else pack what was gathered, else say
@@ -49,14 +42,14 @@ export async function collectArchive (
   gathering: { id: number, customName: string },
   runError: string | undefined,
   signal: AbortSignal,
-  o: PackingOptions
+  o: PackingOptions,
+  /** The run's packing thread, started when its oc started (the caller ends it); else one is started here if needed. */
+  packThread?: PackThread
 ): Promise<GatheringResult> {
   const { id } = gathering
   const destination = o.paths.destination(id)
   let archive: ArchiveFile | undefined
-  // A new one loads while the tree is searched; not needed when the image wrote its own archive.
-  const packThread = packThreads.take()
-  let threadReusable = true
+  let ownThread: PackThread | undefined
   try {
     const imageArchive = await findFile(destination, o.archiveFilename)
     if (imageArchive !== undefined) {
@@ -65,9 +58,10 @@ export async function collectArchive (
       await o.insight.summarizeArchive(id, signal)
     } else if (await hasAnyFile(destination)) {
       // Packed and summarized on a thread of its own, the summary's listing and most of its reading from the packer's stream.
-      threadReusable = false
-      const packed = await packThread.pack({ parent: o.paths.dir(id), dirName: o.paths.destinationName(id), target: o.paths.archive(id) }, signal)
-      threadReusable = true
+      const request = { parent: o.paths.dir(id), dirName: o.paths.destinationName(id), target: o.paths.archive(id) }
+      const thread = packThread !== undefined && !packThread.stopped ? packThread : (ownThread = startPackThread())
+      // Without a thread (none could be started: the process's thread limit), on the event loop.
+      const packed = thread !== undefined ? await thread.pack(request, signal) : await packAndSummarize(request, signal)
       archive = packed.archive
       await o.insight.keepSummary(id, packed, signal)
     }
@@ -82,7 +76,7 @@ export async function collectArchive (
     if (removed !== '') await removeGathered(id, o)
     return failure(joinFailures(runError, `packing the archive failed: ${coerceError(error).message}${removed}`))
   } finally {
-    packThreads.give(packThread, threadReusable)
+    await ownThread?.close()
   }
   if (archive !== undefined && !o.keepGatheredFiles) {
     // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy

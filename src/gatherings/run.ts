@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 
+import { type PackThread, startPackThread } from '../archive/pack-thread.js'
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { Claim, GatheringStore } from '../storage/types.js'
@@ -12,7 +13,7 @@ import { buildOcArgs } from './oc-args.js'
 import { runOc } from './oc-process.js'
 import { OutputFlusher } from './output-flusher.js'
 import { OutputLog } from './output-log.js'
-import { collectArchive, preparePacking } from './packing.js'
+import { collectArchive } from './packing.js'
 import type { GatheringPaths } from './paths.js'
 import { PRIVATE_DIRECTORY } from './file-modes.js'
 import { PhaseTracker } from './phase.js'
@@ -105,6 +106,8 @@ export class GatheringRun {
     let credentials: PreparedCredentials | undefined
     let flusher: OutputFlusher | undefined
     let deletedBeforeStart = false
+    /** The run's packing thread (pack-thread.ts), from oc's start to the run's end. */
+    let packThread: PackThread | undefined
     try {
       const gathering = await o.store.get(id)
       if (gathering === undefined) {
@@ -143,7 +146,8 @@ export class GatheringRun {
         killGraceMs: o.cancelGraceMs,
         signal,
         onSpawn: (pid) => {
-          preparePacking()
+          // Its modules load while oc runs: ready to pack when oc ends.
+          packThread ??= startPackThread()
           // Recorded so that a restarted service can find and stop this process.
           recordingProcess = processStartTicks(pid).then(async (startTicks) => {
             if (startTicks !== undefined) await o.store.recordProcess(id, { pid, startTicks }, this.claim)
@@ -169,10 +173,12 @@ export class GatheringRun {
         }
         redactionCounts = redaction.counts
       }
-      result = { ...await collectArchive(gathering, runError, signal, o), redactionCounts }
+      result = { ...await collectArchive(gathering, runError, signal, o, packThread), redactionCounts }
     } catch (error) {
       result = failure(`gathering failed: ${coerceError(error).message}`)
     } finally {
+      // Ended before the final state is written: a finished run holds no thread.
+      await packThread?.close().catch(() => {})
       await credentials?.release().catch((error: unknown) => log.error({ err: error }, 'Removing the run\'s kubeconfig failed.'))
       await flusher?.stop()
       const closed = await this.#output?.close().then(() => undefined, coerceError)

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { PackThread, PackThreads } from '../../src/archive/pack-thread.js'
+import { PackThread } from '../../src/archive/pack-thread.js'
 import { ArchiveReader } from '../../src/archive/reader.js'
 import { ArchiveTreeSource } from '../../src/archive/tree-source.js'
 import { summarize, type Summary } from '../../src/insight/index.js'
@@ -67,41 +67,16 @@ describe('PackThread: packing and the summary on a thread of its own', { timeout
     assert.ok(packed.archive.entries > 0)
   })
 
-  it('fails a pack it can no longer answer (the thread ended) instead of leaving it waiting', async () => {
+  it('fails a pack it can no longer answer (the thread ended mid-pack) instead of leaving it waiting, and removes the unfinished archive', async () => {
     const thread = newThread()
-    const packing = thread.pack({ parent: dir, dirName: 'big', target: join(dir, 'ended.tar.gz') }, new AbortController().signal)
+    const target = join(dir, 'ended.tar.gz')
+    const packing = thread.pack({ parent: dir, dirName: 'big', target }, new AbortController().signal)
+    packing.catch(() => {}) // awaited below
+    while (!existsSync(`${target}.partial`)) await new Promise((resolve) => setTimeout(resolve, 5))
     await thread.close()
     await assert.rejects(packing, /the packing thread stopped/)
+    assert.ok(!existsSync(`${target}.partial`), 'the unfinished archive is gone')
     assert.ok(thread.stopped)
     await assert.rejects(thread.pack({ parent: dir, dirName: 'two', target: join(dir, 'ended-2.tar.gz') }, new AbortController().signal), /the packing thread stopped/)
-  })
-})
-
-describe('PackThreads: threads kept between runs', () => {
-  it('gives back a thread that packed, ends one that failed, and has one waiting once warmed', async () => {
-    const threads = new PackThreads(60_000)
-    const first = threads.take()
-    threads.give(first, true)
-    assert.equal(threads.take(), first, 'a thread given back is taken again')
-    threads.give(first, false)
-    const second = threads.take()
-    assert.notEqual(second, first, 'a thread given back as failed is not')
-    threads.give(second, true)
-    threads.warm()
-    assert.equal(threads.take(), second, 'warm() keeps the one waiting rather than start another')
-    threads.warm()
-    const warmed = threads.take()
-    assert.ok(warmed !== first && warmed !== second, 'warm() with none waiting starts one')
-    await Promise.all([first, second, warmed].map(async (thread) => await thread.close()))
-  })
-
-  it('ends a thread left idle', async () => {
-    const threads = new PackThreads(10)
-    const thread = threads.take()
-    threads.give(thread, true)
-    while (!thread.stopped) await new Promise((resolve) => setTimeout(resolve, 10))
-    const next = threads.take()
-    assert.notEqual(next, thread)
-    await next.close()
   })
 })
