@@ -1,4 +1,4 @@
-import { isNamespaced, type Located, Locator, mayBeRead, roleOf } from '../insight/locate.js'
+import { isNamespaced, type Located, Locator, roleOf } from '../insight/locate.js'
 import { type PreparedFile, prepareResourceFile } from '../insight/resource-files.js'
 import type { DirectoryTreeSource, TreeEntry, TreeReader } from '../insight/tree-source.js'
 import type { IndexEntry, TarTap } from './tar-headers.js'
@@ -50,10 +50,11 @@ export class TappedTreeSource implements TarTap, TreeReader {
   onEntry (entry: IndexEntry): boolean {
     // A hard link is what it links to: the same inode on disk, where the tree still is. (Directories,
     // most of the entries, tell the locator nothing.)
-    if (entry.type !== 'directory') this.#locator.add(entry.type === 'hardlink' ? this.#linked(entry) : treeEntryOf(entry, undefined))
-    if (entry.type !== 'file' || !mayBeRead(entry.path)) return false
+    if (entry.type === 'directory') return false
+    // The locator's verdict on the file, when it looked at it closely (the summary may read it).
+    const file = this.#locator.add(entry.type === 'hardlink' ? this.#linked(entry) : treeEntryOf(entry, undefined))
+    if (entry.type !== 'file' || file === undefined) return false
     if (entry.size > this.#o.maxFileBytes || this.#held + entry.size > this.#o.maxHeldBytes || this.#o.signal.aborted) return false
-    const file = roleOf(entry.path.split('/'))
     // Per-object files of namespaced kinds are many (one per pod) and read only when their namespace has no collection.
     const wanted = file.role === 'gather-log' || file.role === 'timestamp' || (file.role === 'resource' && (file.collection || !isNamespaced(file.plural)))
     if (wanted) this.#held += entry.size

@@ -141,9 +141,10 @@ export class Locator {
   readonly #mustGatherLogDirs = new Set<string>()
   #symlinks = 0
 
-  add (entry: TreeEntry): void {
-    if (entry.type === 'symlink') { this.#symlinks++; return }
-    if (entry.type !== 'file') return
+  /** Takes one entry; returns what it made of a file it looked at closely (undefined: not a file the summary reads). */
+  add (entry: TreeEntry): FileRole | undefined {
+    if (entry.type === 'symlink') { this.#symlinks++; return undefined }
+    if (entry.type !== 'file') return undefined
     const path = entry.path.endsWith('/') ? entry.path.slice(0, -1) : entry.path
     // String searches first: a tree has tens of thousands of files, and most are only looked at here.
     if (path.includes('inspect.local.')) {
@@ -153,7 +154,7 @@ export class Locator {
     }
     const imageDir = imageDirOf(path)
     if (imageDir !== undefined) this.#imageDirs.add(imageDir)
-    if (!mayBeRead(path) && !ARCHIVE_EXTENSION.test(path)) return
+    if (!mayBeRead(path) && !ARCHIVE_EXTENSION.test(path)) return undefined
 
     const parts = path.split('/')
     const file = roleOf(parts)
@@ -174,6 +175,7 @@ export class Locator {
         else target.items.push(entry)
       }
     }
+    return file
   }
 
   result (): Located {
