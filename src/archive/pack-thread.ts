@@ -10,6 +10,7 @@ export type PackRequest =
   | { type: 'abort' }
 
 export type PackReply =
+  | { type: 'ready' }
   | ({ type: 'packed' } & PackedWithSummary)
   | { type: 'failed', message: string, code?: string }
 
@@ -75,13 +76,19 @@ export class PackThread {
   /** Why the thread can no longer answer, once it cannot. */
   #stopped: Error | undefined
   readonly #stoppedListeners = new Set<(error: Error) => void>()
+  /** Once its modules are loaded (or it stopped before). */
+  readonly #ready: Promise<void>
 
   /** Throws when no thread can be started (ERR_WORKER_INIT_FAILED: the process's thread limit). */
   constructor () {
     this.#worker = withPackHeap(startWorker)
     // Waiting for work does not keep the process alive; packing does (see pack).
     this.#worker.unref()
+    let markReady = (): void => {}
+    this.#ready = new Promise<void>((resolve) => { markReady = resolve })
+    this.#worker.on('message', (message: PackReply) => { if (message.type === 'ready') markReady() })
     const stop = (error: Error): void => {
+      markReady()
       this.#stopped ??= error
       for (const listener of this.#stoppedListeners) listener(this.#stopped)
     }
@@ -113,6 +120,7 @@ export class PackThread {
         rm(`${request.target}.partial`, { force: true }).then(() => reject(error), () => reject(error))
       }
       const onReply = (reply: PackReply): void => {
+        if (reply.type === 'ready') return
         settle()
         if (reply.type === 'packed') {
           const { type: _, ...packed } = reply
@@ -130,7 +138,14 @@ export class PackThread {
     })
   }
 
+  /**
+   * Ends the thread, once it has loaded its modules: ended while loading them through tsx (tests, `npm run dev`), it
+   * left the loader's open files behind (a run whose oc failed at once: +3-7 descriptors until a collection).
+   */
   async close (): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#ready, new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000).unref() })])
+    clearTimeout(timer)
     await this.#worker.terminate()
   }
 }
