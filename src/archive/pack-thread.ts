@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises'
 import { setFlagsFromString } from 'node:v8'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 
+import { startModuleWorker } from '../module-worker.js'
 import { inheritedFlags } from './compress-pool.js'
 import type { PackAndSummarizeRequest, PackedWithSummary } from './pack-and-summarize.js'
 
@@ -49,15 +50,6 @@ function withPackHeap (start: () => Worker): Worker {
   }
 }
 
-/** The thread running pack-worker: the built .js, or the .ts source through tsx (tests, `npm run dev`). */
-function startWorker (): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pack-worker.js', import.meta.url), inheritedFlags())
-  // On Node 20, tsx (`--import tsx`) loads TypeScript in the main thread only: register it in this one first.
-  const source = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./pack-worker.ts', import.meta.url).href)}) })`
-  return new Worker(source, { eval: true, ...inheritedFlags() })
-}
-
 /**
  * A thread that packs a run's directory and summarizes it (pack-worker.ts),
  * one run at a time.
@@ -81,7 +73,7 @@ export class PackThread {
 
   /** Throws when no thread can be started (ERR_WORKER_INIT_FAILED: the process's thread limit). */
   constructor () {
-    this.#worker = withPackHeap(startWorker)
+    this.#worker = withPackHeap(() => startModuleWorker(import.meta.url, 'pack-worker', inheritedFlags()))
     // Waiting for work does not keep the process alive; packing does (see pack).
     this.#worker.unref()
     let markReady = (): void => {}

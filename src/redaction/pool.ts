@@ -1,8 +1,9 @@
 // The worker threads of one redactTree call: batches go to whichever worker
 // has room (two batches each, so that one waits on the disk while the other
 // computes), and the workers' questions about the mapping are answered here.
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 
+import { startModuleWorker } from '../module-worker.js'
 import type { FileOutcome } from './file.js'
 import type { RunMapping } from './mapping.js'
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js'
@@ -17,15 +18,8 @@ const PER_WORKER = 1
  */
 const LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 }
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-
-/** Compiled: worker.js next to this file. From source (tests run through tsx), worker.ts with tsx's hooks, which workers do not inherit. */
 function startWorker (init: WorkerInit): Worker {
-  if (!FROM_SOURCE) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init, resourceLimits: LIMITS })
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const entry = new URL('./worker.ts', import.meta.url).href
-  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(code, { eval: true, workerData: init, resourceLimits: LIMITS })
+  return startModuleWorker(import.meta.url, 'worker', { workerData: init, resourceLimits: LIMITS })
 }
 
 export class WorkerPool {
