@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
+import { GatherLogCheck, mayMatter } from '../../src/insight/checks/gather-logs.js'
 import { DirectoryTreeSource, summarize } from '../../src/insight/index.js'
 import { withTempDir, writeTree } from './helpers.js'
 
@@ -92,5 +93,69 @@ describe('gather failures from the logs', () => {
       'mg/img/namespaces/a/core/pods.yaml': 'apiVersion: v1\nitems: []\nkind: List\n'
     })
     assert.deepEqual(s.gather.failures, [])
+  })
+})
+
+describe('oc\'s log read quickly', () => {
+  // Lines of every kind acceptOcLog tells apart, and near misses of each.
+  const LINES = [
+    '[must-gather      ] OUT 2026-11-25T08:00:00.1Z Using must-gather plug-in image: quay.io/example/mg:latest',
+    '[must-gather-5sd2k] OUT 2026-11-25T08:10:00.0Z gather never finished: timed out waiting for the condition',
+    '[must-gather-5sd2k] OUT 2026-11-25T08:10:00.0Z gather never finished: pod failed',
+    '[must-gather-5sd2k] OUT 2026-11-25T08:10:00.0Z  gather never finished: two spaces before it',
+    '[must-gather-5sd2k] OUT 2026-11-25T08:10:00.0Z Gather never finished: capital G',
+    '[must-gather-abcde] OUT 2026-11-25T08:10:00.0Z gather did not start for pod must-gather-abcde: unschedulable',
+    '[must-gather-abcde] OUT 2026-11-25T08:10:00.0Z gather output not downloaded: EOF',
+    '[must-gather      ] OUT 2026-11-25T08:10:02.0Z Wrote inspect data to mg/inspect.local.123.',
+    '[must-gather-abcde] OUT 2026-11-25T08:10:02.0Z Wrote inspect data to somewhere (not oc\'s own line)',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z error: unable to download output from pod',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z ERROR: upper case',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z Errors are not an error line',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z errorless',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z error\r',
+    '[must-gather]   OUT   t   error: spaced out',
+    '[] OUT t error: no pod',
+    '[must-gather      ] ERR 2026-11-25T08:10:03.0Z error: on stderr',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z',
+    '[must-gather      ] OUT 2026-11-25T08:10:03.0Z error\u2028after a separator',
+    '  [must-gather] OUT t error: indented',
+    'ClusterID: 11111111-2222-4333-8444-555555555555',
+    'ClusterID: ',
+    'ClusterVersion: Stable at "4.17.3"',
+    'ClusterVersion: Updating to "4.17.5" from "4.17.3" for 2 hours',
+    'ClusterVersion: Installing "4.18.0"',
+    'ClusterOperators:',
+    '\tclusteroperator/etcd is degraded because EtcdMembersDegraded',
+    '\tAll healthy and stable',
+    '   ',
+    'Cluster something else',
+    'When opening a support case, bugzilla, or issue please include the following summary data',
+    ''
+  ]
+
+  /** Whether acceptOcLog makes anything of `line` (as the first of a log, followed by an operator's line). */
+  function saysSomething (line: string): boolean {
+    const check = new GatherLogCheck()
+    check.acceptOcLog(`${line}\n\tclusteroperator/etcd is degraded`, 'mg/must-gather.logs')
+    const printed = check.printed
+    return check.failures.length > 0 || printed?.clusterId != null || printed?.clusterVersion != null || printed?.desiredVersion != null || (printed?.operatorLines.length ?? 0) > 0
+  }
+
+  test('the quick test passes over no line that says something, with \n or \r\n endings', () => {
+    let said = 0
+    for (const line of LINES.flatMap((l) => [l, `${l}\r`])) {
+      if (!saysSomething(line)) continue
+      said++
+      assert.ok(mayMatter(`${line}\n`, 0), `passed over: ${JSON.stringify(line)}`)
+    }
+    assert.ok(said >= 20, `${said} lines say something`)
+  })
+
+  test('lines passed over still count: failures carry their line numbers in a long log', () => {
+    const filler = '[must-gather-5sd2k] OUT 2026-11-25T08:10:00.0Z copying namespaces/x/pods/y.yaml\n'.repeat(5000)
+    const check = new GatherLogCheck()
+    check.acceptOcLog(filler + '[must-gather-5sd2k] OUT 2026-11-25T08:10:00.0Z gather never finished: timed out\r\n' + filler + 'ClusterID: abc\n', 'mg/must-gather.logs')
+    assert.deepEqual(check.failures.map((f) => [f.kind, f.line, f.message]), [['pod-timeout', 5001, 'gather never finished: timed out']])
+    assert.equal(check.printed?.clusterId, 'abc')
   })
 })

@@ -12,6 +12,11 @@ import type { GatherFailure } from '../types.js'
  */
 
 const OC_LINE = /^\[([^\]]+?)\s*\]\s+OUT\s+(\S+)\s(.*)$/
+/**
+ * What an oc line whose message may report a failure starts with: a looser OC_LINE whose message starts like one
+ * of the messages acceptOcLog looks for. Tried at a line's start (sticky), on the whole text.
+ */
+const FAILURE_CANDIDATE = /\[[^\]]*\]\s+OUT\s+\S+\s(?:gather |Wrote |[Ee][Rr][Rr][Oo][Rr])/y
 const TIMESTAMP_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})\s+/
 const STEP = /^(?:INFO:?\s*|\[[\w .-]+\]\s*)?(?:Gathering|Collecting|Running|Starting|Dumping|Getting|Fetching|Inspecting)\b/i
 const FAILURE = [
@@ -52,8 +57,15 @@ export class GatherLogCheck {
     const printed: PrintedSummary = { clusterId: null, clusterVersion: null, desiredVersion: null, operatorLines: [] }
     let inOperators = false
     let lineNumber = 0
-    for (const line of lines(text)) {
+    for (let from = 0; from < text.length;) {
+      let to = text.indexOf('\n', from)
+      if (to === -1) to = text.length
       lineNumber++
+      const start = from
+      from = to + 1
+      // Most lines (a large cluster's log is MBs of them) say nothing here: they are passed over without being cut out.
+      if (!inOperators && !mayMatter(text, start)) continue
+      const line = text.slice(start, to).replace(/\r$/, '')
       if (inOperators) {
         if (/^\s/.test(line) && line.trim() !== '') {
           const item = line.trim()
@@ -122,6 +134,19 @@ export class GatherLogCheck {
     if (this.failures.some((f) => f.kind === 'fallback-inspect')) return
     this.failures.push({ step: null, kind: 'fallback-inspect', message: `the gather failed and oc fell back to \`oc adm inspect\` (${dir})`, line: null, source })
   }
+}
+
+/**
+ * Whether the line of must-gather.logs starting at `start` can tell acceptOcLog anything: the summary oc printed
+ * ("ClusterID: ", "ClusterVersion: ", "ClusterOperators:"), or an oc line whose message may report a failure.
+ * A quick test, for every line; what it lets through is read properly.
+ */
+export function mayMatter (text: string, start: number): boolean {
+  const first = text.charCodeAt(start)
+  if (first === 0x43) return true // C
+  if (first !== 0x5b) return false // [
+  FAILURE_CANDIDATE.lastIndex = start
+  return FAILURE_CANDIDATE.test(text)
 }
 
 function * lines (text: string): Generator<string> {
