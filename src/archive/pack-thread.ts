@@ -130,14 +130,19 @@ export class PackThread {
     })
   }
 
+  /** Resolves once the thread has loaded its modules, or stopped, or after `timeoutMs`. */
+  async ready (timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#ready, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs).unref() })])
+    clearTimeout(timer)
+  }
+
   /**
    * Ends the thread, once it has loaded its modules: ended while loading them through tsx (tests, `npm run dev`), it
    * left the loader's open files behind (a run whose oc failed at once: +3-7 descriptors until a collection).
    */
   async close (): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.#ready, new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000).unref() })])
-    clearTimeout(timer)
+    await this.ready()
     await this.#worker.terminate()
   }
 }

@@ -1,7 +1,8 @@
 import type { Logger } from '../logger.js'
 import { packDirectory } from '../archive/pack.js'
 import { packAndSummarize } from '../archive/pack-and-summarize.js'
-import { type PackThread, startPackThread } from '../archive/pack-thread.js'
+import type { PackThread } from '../archive/pack-thread.js'
+import type { PackThreads } from '../archive/pack-threads.js'
 import { adoptArchive, type ArchiveFile, findFile, hasAnyFile } from './archive.js'
 import type { ArchiveInsight } from './archive-insight.js'
 import type { BackgroundTasks } from './background-tasks.js'
@@ -22,6 +23,8 @@ export interface PackingOptions {
   logger: Logger
   /** Indexes and summarizes each new archive. */
   insight: ArchiveInsight
+  /** Where packing threads come from (one is kept between runs). */
+  packThreads: PackThreads
 }
 
 /**
@@ -43,7 +46,7 @@ export async function collectArchive (
   runError: string | undefined,
   signal: AbortSignal,
   o: PackingOptions,
-  /** The run's packing thread, started when its oc started (the caller ends it); else one is started here if needed. */
+  /** The run's packing thread, taken when its oc started (the caller gives it back); else one is taken here if needed. */
   packThread?: PackThread
 ): Promise<GatheringResult> {
   const { id } = gathering
@@ -59,7 +62,7 @@ export async function collectArchive (
     } else if (await hasAnyFile(destination)) {
       // Packed and summarized on a thread of its own, the summary's listing and most of its reading from the packer's stream.
       const request = { parent: o.paths.dir(id), dirName: o.paths.destinationName(id), target: o.paths.archive(id) }
-      const thread = packThread !== undefined && !packThread.stopped ? packThread : (ownThread = startPackThread())
+      const thread = packThread !== undefined && !packThread.stopped ? packThread : (ownThread = o.packThreads.take())
       // Without a thread (none could be started: the process's thread limit), on the event loop.
       const packed = thread !== undefined ? await thread.pack(request, signal) : await packAndSummarize(request, signal)
       archive = packed.archive
@@ -76,7 +79,7 @@ export async function collectArchive (
     if (removed !== '') await removeGathered(id, o)
     return failure(joinFailures(runError, `packing the archive failed: ${coerceError(error).message}${removed}`))
   } finally {
-    await ownThread?.close()
+    if (ownThread !== undefined) await o.packThreads.giveBack(ownThread)
   }
   if (archive !== undefined && !o.keepGatheredFiles) {
     // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 
-import { type PackThread, startPackThread } from '../archive/pack-thread.js'
+import type { PackThread } from '../archive/pack-thread.js'
+import type { PackThreads } from '../archive/pack-threads.js'
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { Claim, GatheringStore } from '../storage/types.js'
@@ -45,6 +46,8 @@ export interface RunContext {
   background: BackgroundTasks
   /** Indexes and summarizes each new archive. */
   insight: ArchiveInsight
+  /** Where a run's packing thread comes from, and goes back to. */
+  packThreads: PackThreads
   /** How gathered files are redacted, for executions that ask (or when REDACTION=required). */
   redaction: RedactionSettings
   /** Aborts every run: the service is shutting down. */
@@ -106,7 +109,7 @@ export class GatheringRun {
     let credentials: PreparedCredentials | undefined
     let flusher: OutputFlusher | undefined
     let deletedBeforeStart = false
-    /** The run's packing thread (pack-thread.ts), from oc's start to the run's end. */
+    /** The run's packing thread (pack-threads.ts), from oc's start to the run's end. */
     let packThread: PackThread | undefined
     try {
       const gathering = await o.store.get(id)
@@ -146,8 +149,8 @@ export class GatheringRun {
         killGraceMs: o.cancelGraceMs,
         signal,
         onSpawn: (pid) => {
-          // Its modules load while oc runs: ready to pack when oc ends.
-          packThread ??= startPackThread()
+          // The kept thread, or a new one whose modules load while oc runs: ready to pack when oc ends.
+          packThread ??= o.packThreads.take()
           // Recorded so that a restarted service can find and stop this process.
           recordingProcess = processStartTicks(pid).then(async (startTicks) => {
             if (startTicks !== undefined) await o.store.recordProcess(id, { pid, startTicks }, this.claim)
@@ -177,8 +180,8 @@ export class GatheringRun {
     } catch (error) {
       result = failure(`gathering failed: ${coerceError(error).message}`)
     } finally {
-      // Ended before the final state is written: a finished run holds no thread.
-      await packThread?.close().catch(() => {})
+      // Given back before the final state is written: a finished run holds no thread of its own.
+      if (packThread !== undefined) await o.packThreads.giveBack(packThread).catch(() => {})
       await credentials?.release().catch((error: unknown) => log.error({ err: error }, 'Removing the run\'s kubeconfig failed.'))
       await flusher?.stop()
       const closed = await this.#output?.close().then(() => undefined, coerceError)

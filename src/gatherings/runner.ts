@@ -1,5 +1,6 @@
 import { chmod, mkdir } from 'node:fs/promises'
 
+import { PackThreads } from '../archive/pack-threads.js'
 import type { Logger } from '../logger.js'
 import type { GatheringMetrics } from '../observability/metrics.js'
 import type { Claim, GatheringStore, QueueLimits } from '../storage/types.js'
@@ -109,6 +110,7 @@ export class GatheringRunner {
   readonly #context: RunContext
   /** The archives' indexes and summaries, which routes read too. */
   readonly insight: ArchiveInsight
+  readonly #packThreads = new PackThreads()
   #accepting = true
   #processing = false
   #cleanupTimer: NodeJS.Timeout | undefined
@@ -129,7 +131,7 @@ export class GatheringRunner {
     this.insight = new ArchiveInsight({ paths: options.paths, logger: this.#log })
     const now = (): string => (options.now?.() ?? new Date()).toISOString()
     const insight = this.insight
-    this.#context = { ...options, logger: this.#log, background: this.#background, insight, shutdown: this.#shutdown.signal, now }
+    this.#context = { ...options, logger: this.#log, background: this.#background, insight, packThreads: this.#packThreads, shutdown: this.#shutdown.signal, now }
     this.#housekeeping = new Housekeeping({
       store: options.store,
       replica: options.replica,
@@ -187,6 +189,8 @@ export class GatheringRunner {
     await this.#lease.join()
     await this.#housekeeping.recover()
     this.#queuedCount = (await this.#o.store.queuedCounts('')).total
+    // Before listening: what the process holds at rest includes the kept packing thread from the start.
+    await this.#packThreads.start()
   }
 
   /** Starts claiming queued gatherings, the lease's beat and the retention sweep (once the service is listening). */
@@ -312,6 +316,7 @@ export class GatheringRunner {
     await this.#lease.stop()
     await this.#watching
     await this.#background.settled()
+    await this.#packThreads.close()
   }
 
   /** Claims queued gatherings while slots are free; one loop at a time (a call meanwhile makes it look again). */
