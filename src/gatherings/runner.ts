@@ -179,18 +179,26 @@ export class GatheringRunner {
   /**
    * Joins the replicas and recovers what this replica's previous process
    * left behind, so the records are right before anyone reads them. Runs
-   * nothing: `startProcessing` does.
+   * nothing: `startProcessing` does. Starts the packing thread kept between runs (pack-threads.ts).
    */
   async recover (): Promise<void> {
-    await mkdir(this.#o.paths.root, { recursive: true, mode: PRIVATE_DIRECTORY })
-    // Also a data directory an older release made world-readable.
-    await chmod(this.#o.paths.root, PRIVATE_DIRECTORY)
-    await this.#o.credentials.clear()
-    await this.#lease.join()
-    await this.#housekeeping.recover()
-    this.#queuedCount = (await this.#o.store.queuedCounts('')).total
-    // Before listening: what the process holds at rest includes the kept packing thread from the start.
-    await this.#packThreads.start()
+    // Ready before listening, so that what the process holds at rest includes it from the start; its
+    // modules (~0.1 s) load meanwhile.
+    const packThreadStarting = this.#packThreads.start()
+    try {
+      await mkdir(this.#o.paths.root, { recursive: true, mode: PRIVATE_DIRECTORY })
+      // Also a data directory an older release made world-readable.
+      await chmod(this.#o.paths.root, PRIVATE_DIRECTORY)
+      await this.#o.credentials.clear()
+      await this.#lease.join()
+      await this.#housekeeping.recover()
+      this.#queuedCount = (await this.#o.store.queuedCounts('')).total
+    } catch (error) {
+      await packThreadStarting
+      await this.#packThreads.close()
+      throw error
+    }
+    await packThreadStarting
   }
 
   /** Starts claiming queued gatherings, the lease's beat and the retention sweep (once the service is listening). */
