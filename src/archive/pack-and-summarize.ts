@@ -27,8 +27,19 @@ export interface PackedWithSummary {
  * (pack-worker.ts), or on the event loop when no thread could be started.
  */
 export async function packAndSummarize ({ parent, dirName, target }: PackAndSummarizeRequest, signal: AbortSignal): Promise<PackedWithSummary> {
-  const tap = new TappedTreeSource({ directory: new DirectoryTreeSource(join(parent, dirName), { prefix: dirName }), signal })
-  const archive = await packDirectory({ parent, dirName, target, signal, tap })
+  // Also stopped when packing fails (below).
+  const tapping = new AbortController()
+  const tap = new TappedTreeSource({ directory: new DirectoryTreeSource(join(parent, dirName), { prefix: dirName }), signal: AbortSignal.any([signal, tapping.signal]) })
+  let archive: PackedArchive
+  try {
+    archive = await packDirectory({ parent, dirName, target, signal, tap })
+  } catch (error) {
+    // The files kept from the stream are dropped, and the one being read finished, before the failure is
+    // told: the thread is then idle, and may be kept for the next run (pack-threads.ts).
+    tapping.abort()
+    await tap.prepared()
+    throw error
+  }
   try {
     return { archive, summary: await summarizeLocated(tap.located(), tap, { signal, prepared: await tap.prepared() }) }
   } catch (error) {

@@ -11,7 +11,8 @@ import { type PackThread, startPackThread } from './pack-thread.js'
  * The kept thread is started with the service, before it listens, so that
  * what the process holds at rest (threads, descriptors) is the same before
  * and after any number of runs. Runs at once beyond the first get a thread
- * of their own, ended with the run.
+ * of their own; as they end, one thread is kept and the others are ended.
+ * (After close, a run still gets a new thread, ended when it is given back.)
  */
 export class PackThreads {
   #kept: PackThread | undefined

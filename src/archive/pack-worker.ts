@@ -11,7 +11,7 @@ import type { PackReply, PackRequest } from './pack-thread.js'
 const port = parentPort
 if (port === null) throw new Error('pack-worker.ts runs as a worker thread (pack-thread.ts)')
 
-// Its modules are loaded (see PackThread.close).
+// Its modules are loaded (see PackThread.ready).
 port.postMessage({ type: 'ready' } satisfies PackReply)
 
 /** The job at hand's: a thread packs one directory at a time. */

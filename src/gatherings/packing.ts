@@ -79,7 +79,7 @@ export async function collectArchive (
     if (removed !== '') await removeGathered(id, o)
     return failure(joinFailures(runError, `packing the archive failed: ${coerceError(error).message}${removed}`))
   } finally {
-    if (ownThread !== undefined) await o.packThreads.giveBack(ownThread)
+    if (ownThread !== undefined) await o.packThreads.giveBack(ownThread).catch(() => {})
   }
   if (archive !== undefined && !o.keepGatheredFiles) {
     // The archive is complete: say so now. Removing 20,000 files can take seconds on a busy

@@ -194,7 +194,6 @@ export class GatheringRunner {
       await this.#housekeeping.recover()
       this.#queuedCount = (await this.#o.store.queuedCounts('')).total
     } catch (error) {
-      await packThreadStarting
       await this.#packThreads.close()
       throw error
     }
@@ -321,10 +320,13 @@ export class GatheringRunner {
       clearTimeout(timer)
     }
     this.#shutdown.abort()
-    await this.#lease.stop()
-    await this.#watching
-    await this.#background.settled()
-    await this.#packThreads.close()
+    try {
+      await this.#lease.stop()
+      await this.#watching
+      await this.#background.settled()
+    } finally {
+      await this.#packThreads.close()
+    }
   }
 
   /** Claims queued gatherings while slots are free; one loop at a time (a call meanwhile makes it look again). */

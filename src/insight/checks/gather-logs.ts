@@ -16,7 +16,7 @@ const OC_LINE = /^\[([^\]]+?)\s*\]\s+OUT\s+(\S+)\s(.*)$/
  * What an oc line whose message may report a failure starts with: a looser OC_LINE whose message starts like one
  * of the messages acceptOcLog looks for. Tried at a line's start (sticky), on the whole text.
  */
-const FAILURE_CANDIDATE = /\[[^\]]*\]\s+OUT\s+\S+\s(?:gather |Wrote |[Ee][Rr][Rr][Oo][Rr])/y
+const FAILURE_CANDIDATE = /\[[^\]\n]*\]\s+OUT\s+\S+\s(?:gather |Wrote |[Ee][Rr][Rr][Oo][Rr])/y
 const TIMESTAMP_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})\s+/
 const STEP = /^(?:INFO:?\s*|\[[\w .-]+\]\s*)?(?:Gathering|Collecting|Running|Starting|Dumping|Getting|Fetching|Inspecting)\b/i
 const FAILURE = [
