@@ -75,7 +75,10 @@ describe('PackThreads: one packing thread kept between runs', { timeout: 120_000
       await pack(thread)
       await threads.giveBack(thread as PackThread)
     }
-    assert.deepEqual(held(), atRest, 'the same at rest after three runs')
+    // (Descriptors: at most as many. One the module loader had open while the kept thread started may be closed since.)
+    const after = held()
+    assert.equal(after.threads, atRest.threads, 'as many threads at rest after three runs')
+    assert.ok(after.descriptors <= atRest.descriptors, `${after.descriptors} descriptors at rest after three runs, ${atRest.descriptors} before`)
     const last = threads.take() as PackThread
     await threads.close()
     await threads.giveBack(last)
