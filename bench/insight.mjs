@@ -16,8 +16,9 @@
 // the same tree is noted beside it.
 //
 // The service packs and summarizes on a thread of its own (src/archive/pack-thread.ts),
-// started when oc starts and ended with the run; the reference packs on its
-// process's main thread.
+// one kept between runs (src/archive/pack-threads.ts): the first round finds its
+// code not yet compiled, the others do not; the reference packs on its process's
+// main thread.
 //
 // The figure is the median of 5 rounds (service and reference alike), not the
 // best: the service's rounds once split into fast and slow ones (full garbage

@@ -18,11 +18,11 @@ export class PackThreads {
   #kept: PackThread | undefined
   #closed = false
 
-  /** Starts the thread kept for the next run; resolves once its modules are loaded (at most `timeoutMs`). */
-  async start (timeoutMs?: number): Promise<void> {
+  /** Starts the thread kept for the next run; resolves once its modules are loaded (see PackThread.ready). */
+  async start (): Promise<void> {
     if (this.#closed) return
     this.#kept ??= startPackThread()
-    await this.#kept?.ready(timeoutMs)
+    await this.#kept?.ready()
   }
 
   /**
