@@ -174,7 +174,10 @@ export class Housekeeping {
         ...(redactionCounts !== undefined && { redactionCounts })
       }, g.finishedAt ?? this.#o.now())
       this.#o.logger.info({ id, archiveSize: archive.size }, 'Packed the files an interrupted gathering had gathered.')
+      // The tree goes before the summary is made: the summary reads the archive, and may take a while.
+      await removeTree(destination)
       await this.#o.insight.summarizeArchive(id, this.#o.signal)
+      return
     }
     await removeTree(destination)
   }

@@ -93,14 +93,15 @@ describe('restart recovery', () => {
     assert.equal(record.status, 'error')
     assert.match(record['error-message'], /shutting down/)
     assert.ok(record['finished-at'])
-    // What it had gathered is packed at the next start, so nothing lingers unpacked.
+    // What it had gathered is packed at the next start, so nothing lingers unpacked. The record
+    // gains its archive a moment before the tree is removed, so both are waited for.
+    const tree = join(next.dataDir, String(running), `must-gather.local.${running}`)
     const packed = await waitFor(async () => {
       const g = (await next.json(`/must-gather/${running}`)).body
-      return g['archive-name'] !== '' ? g : undefined
-    }, 'the leftovers to be packed')
+      return g['archive-name'] !== '' && !existsSync(tree) ? g : undefined
+    }, 'the leftovers to be packed and their tree removed')
     assert.equal(packed['finished-at'], record['finished-at'])
     assert.equal((await next.fetch(`/must-gather/${running}/data`)).status, 200)
-    assert.equal(existsSync(join(next.dataDir, String(running), `must-gather.local.${running}`)), false)
   })
 
   it('a record whose archive file vanished while the service was down is marked expired, saying so', async () => {
