@@ -223,11 +223,11 @@ describe('reliability: crash at exact points', () => {
     assert.equal(g['error-message'], 'interrupted by service restart')
     const file = await download(second, renamed.id)
     assert.equal(file.sha256, renamed.sha256, 'the whole archive is served')
-    await waitFor(() => !existsSync(renamed.destination), 'the unpacked files to be removed', 3000)
+    await waitFor(() => !existsSync(renamed.destination), 'the unpacked files to be removed')
   })
 
   it('killed between starting oc and recording its pid: the orphan oc is still found and stopped', async () => {
     assert.equal((await second.json(`/must-gather/${unrecorded}`)).body.status, 'error')
-    await waitFor(() => runProcesses(second, unrecorded).length === 0, 'the orphan oc to be stopped', 3000)
+    await waitFor(() => runProcesses(second, unrecorded).length === 0, 'the orphan oc to be stopped')
   })
 })

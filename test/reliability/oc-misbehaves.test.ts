@@ -46,6 +46,7 @@ case "$mode" in
     # Exit only once all three are running.
     for i in $(seq 100); do [ "$(wc -l < ${JSON.stringify(join(dir, 'grandchildren.pids'))} 2>/dev/null)" = 3 ] && break; sleep 0.05; done
     echo "error: lost the connection to the cluster" >&2
+    date +%s%3N > ${JSON.stringify(join(dir, 'oc-exited-at'))}
     exit 1 ;;
   never-exits)
     echo "[must-gather      ] OUT waiting forever"
@@ -140,8 +141,10 @@ describe('reliability: oc misbehaves', () => {
     const pids = readFileSync(join(service.dir, 'grandchildren.pids'), 'utf8').trim().split('\n').map(Number)
     assert.equal(pids.length, 3, 'three grandchildren ran')
     for (const pid of pids) assert.equal(isAlive(pid), false, `grandchild ${pid} is gone`)
-    const elapsed = Date.parse(done['finished-at']) - Date.parse(done['started-at'])
-    assert.ok(elapsed < 4000, `ended ${elapsed} ms after it started: the grandchildren's pipes did not hold it up`)
+    // Pipes held open by a grandchild would keep the run going for PIPE_LINGER_MS (5 s) after oc exits.
+    const ocExitedAt = Number(readFileSync(join(service.dir, 'oc-exited-at'), 'utf8'))
+    const elapsed = Date.parse(done['finished-at']) - ocExitedAt
+    assert.ok(elapsed < 4000, `ended ${elapsed} ms after oc exited: the grandchildren's pipes did not hold it up`)
   })
 
   it('never exits: stopped (SIGTERM) after its timeout + TIMEOUT_GRACE', async () => {

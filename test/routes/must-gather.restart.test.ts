@@ -53,6 +53,8 @@ describe('restart recovery', () => {
 
     const done = await waitForFinish(second, queued)
     assert.equal(done.status, 'completed', done['error-message'])
+    // Each test's services share one database and replica name: none outlives its test.
+    assert.equal(await second.stop(), 0)
   })
 
   it('SIGTERM lets a running gathering finish within SHUTDOWN_GRACE and exits 0; queued ones stay new', async () => {
@@ -76,6 +78,7 @@ describe('restart recovery', () => {
     const finished = (await next.json(`/must-gather/${running}`)).body
     assert.equal(finished.status, 'completed', finished['error-message'])
     assert.equal((await waitForFinish(next, queued)).status, 'completed')
+    assert.equal(await next.stop(), 0)
   })
 
   it('SIGTERM past SHUTDOWN_GRACE cancels the run and records it as error with finished-at', async () => {
@@ -102,6 +105,7 @@ describe('restart recovery', () => {
     }, 'the leftovers to be packed and their tree removed')
     assert.equal(packed['finished-at'], record['finished-at'])
     assert.equal((await next.fetch(`/must-gather/${running}/data`)).status, 200)
+    assert.equal(await next.stop(), 0)
   })
 
   it('a record whose archive file vanished while the service was down is marked expired, saying so', async () => {
@@ -139,6 +143,7 @@ describe('restart recovery', () => {
     const other = (await next.json(`/must-gather/${kept}`)).body
     assert.equal(other.expired, false)
     assert.equal((await next.fetch(`/must-gather/${kept}/data`, { method: 'HEAD' })).status, 200)
+    assert.equal(await next.stop(), 0)
   })
 })
 

@@ -48,8 +48,9 @@ describe('archives', () => {
     const entries = await download(body.id)
     assert.ok(entries.every((e) => e.startsWith(`must-gather.local.${body.id}/`)))
     assert.ok(entries.filter((e) => !e.endsWith('/')).length >= 50)
-    assert.equal(existsSync(join(service.dataDir, String(body.id), `must-gather.local.${body.id}`)), false)
     assert.equal(existsSync(join(service.dataDir, String(body.id), 'archive.tar.gz.partial')), false)
+    // The unpacked tree is removed in the background once the archive is in place.
+    await waitFor(() => !existsSync(join(service.dataDir, String(body.id), `must-gather.local.${body.id}`)), 'the unpacked files to go')
   })
 })
 
@@ -144,7 +145,8 @@ describe('retention (CLEANUP_MAX_AGE)', () => {
     const { body } = await short.post({ image: `${SIM_IMAGE}:v1` })
     assert.equal((await waitForFinish(short, body.id)).status, 'completed')
     await waitFor(async () => (await short.json(`/must-gather/${body.id}`)).status === 404, 'retention to delete it', 15_000)
-    assert.equal(existsSync(join(short.dataDir, String(body.id))), false)
+    // The record goes first, then its directory.
+    await waitFor(() => !existsSync(join(short.dataDir, String(body.id))), 'its directory to go')
     assert.equal((await short.json(`/must-gather/${running}`)).status, 200, 'a running execution is never swept')
     await short.fetch(`/must-gather/${running}`, { method: 'DELETE' })
   })

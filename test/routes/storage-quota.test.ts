@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 
-import { type RunningService, SIM_IMAGE, startService, stopAndClean, waitForFinish } from '../helpers/service.js'
+import { type RunningService, SIM_IMAGE, startService, stopAndClean, waitFor, waitForFinish } from '../helpers/service.js'
 
 /** MAX_STORAGE and MIN_FREE_SPACE: old archives make room, records stay and say why. */
 const services: RunningService[] = []
@@ -26,7 +26,8 @@ describe('MAX_STORAGE', () => {
     assert.equal(oldest.status, 'completed', 'the status is kept')
     assert.equal(oldest.expired, true)
     assert.equal(oldest['archive-name'], '')
-    assert.equal(existsSync(join(service.dataDir, String(ids[0]), 'archive.tar.gz')), false, 'its file is gone')
+    // The record is marked first, then its file is deleted.
+    await waitFor(() => !existsSync(join(service.dataDir, String(ids[0]), 'archive.tar.gz')), 'its file to go')
     const data = await service.json(`/must-gather/${ids[0]}/data`)
     assert.equal(data.status, 404)
     assert.match(data.body.error, /deleted to make room \(MAX_STORAGE\) at \d{4}-/)
