@@ -1,6 +1,6 @@
 // Redacting text: the rules in order (each sees the previous one's output,
 // as in must-gather-clean), over bounded chunks of a stream cut at line ends.
-import type { CompiledRule, Counts, MappingView } from './rules.js'
+import type { CompiledRule, Counts, MappingView, ReplaceMatch } from './rules.js'
 
 /** What redacting text needs: the compiled rules, this thread's view of the run's mapping, where counts go. */
 export interface Redactor {
@@ -9,7 +9,7 @@ export interface Redactor {
   /** Makes the keys known to `mapping` (a round trip to the thread that owns the mapping, or nothing). */
   resolve: (keys: string[]) => Promise<void> | void
   counts: Counts
-  /** Per rule: match text → its replacement and count key, for this thread (see redactText). */
+  /** Per rule: match text (and, for IP, the two characters after it) → its replacement and count key, for this thread (see redactText). */
   memo: Map<number, Map<string, { output: string, countKey: string | undefined }>>
 }
 
@@ -29,9 +29,11 @@ export async function redactText (text: string, redactor: Redactor, where: 'path
   let current = text
   for (const rule of redactor.rules) {
     if (where === 'path' ? !rule.onPath : !rule.onContents) continue
-    // Most names and many chunks match nothing: find that out without allocating.
+    if (rule.matchesNothing === true) continue
+    // Most names and many chunks match nothing: find that out without allocating. (A rule with a
+    // narrow form scans faster in its replace, which returns the text itself when nothing matched.)
     rule.regex.lastIndex = 0
-    if (!rule.regex.test(current)) continue
+    if (rule.narrow === undefined && !rule.regex.test(current)) continue
     // A match's replacement depends on its text only, and a mapping never changes:
     // remember each distinct match (log lines repeat the same few addresses).
     let memo = redactor.memo.get(rule.index)
@@ -43,20 +45,23 @@ export async function redactText (text: string, redactor: Redactor, where: 'path
     for (;;) {
       const pending: string[] = []
       const missing = new Set<string>()
-      rule.regex.lastIndex = 0
-      const output = current.replace(rule.regex, (match: string, ...rest: unknown[]) => {
-        const remembered = known.get(match)
+      const output = replaceMatches(current, rule, (replace, match, rest) => {
+        let end = rest.length
+        if (typeof rest[end - 1] === 'object') end-- // named groups
+        // What follows a match matters only to a rule with a narrow form (IP), and is then remembered with it.
+        const after = (rest[end - 2] as number) + match.length
+        const following = rule.narrow !== undefined ? (rest[end - 1] as string).slice(after, after + 2) : ''
+        const memoKey = rule.narrow !== undefined ? `${match}\u0000${following}` : match
+        const remembered = known.get(memoKey)
         if (remembered !== undefined) {
           if (remembered.countKey !== undefined) pending.push(remembered.countKey)
           return remembered.output
         }
-        let end = rest.length
-        if (typeof rest[end - 1] === 'object') end-- // named groups
         const groups = rest.slice(0, end - 2) as string[]
         let countKey: string | undefined
-        const replacement = rule.replace(match, groups, redactor.mapping, (key, original) => { countKey = `${rule.index}\u0000${key}\u0000${original}` }, (key) => { missing.add(key) })
+        const replacement = replace(match, groups, redactor.mapping, (key, original) => { countKey = `${rule.index}\u0000${key}\u0000${original}` }, (key) => { missing.add(key) }, following)
         if (replacement === null) return match
-        known.set(match, { output: replacement, countKey })
+        known.set(memoKey, { output: replacement, countKey })
         if (countKey !== undefined) pending.push(countKey)
         return replacement
       })
@@ -71,6 +76,45 @@ export async function redactText (text: string, redactor: Redactor, where: 'path
     }
   }
   return current
+}
+
+type OnMatch = (replace: ReplaceMatch, match: string, rest: unknown[]) => string
+
+/**
+ * `text.replace(rule.regex, …)`; for a rule with a narrow form, the lines
+ * where its `unless` finds something get the whole regex, the others the
+ * narrow one. The same matches (a match's text is also what the memo knows it
+ * by: both forms replace a text alike). Lines end at `\n`, which no pattern's
+ * lookarounds tell apart from the start or end of the text.
+ */
+function replaceMatches (text: string, rule: CompiledRule, onMatch: OnMatch): string {
+  const whole = (match: string, ...rest: unknown[]): string => onMatch(rule.replace, match, rest)
+  const { narrow } = rule
+  if (narrow === undefined) {
+    rule.regex.lastIndex = 0
+    return text.replace(rule.regex, whole)
+  }
+  const cheap = (match: string, ...rest: unknown[]): string => onMatch(narrow.replace, match, rest)
+  let output = ''
+  let done = 0
+  narrow.unless.lastIndex = 0
+  for (let found = narrow.unless.exec(text); found !== null; found = narrow.unless.exec(text)) {
+    const lineStart = text.lastIndexOf('\n', found.index) + 1
+    const newline = text.indexOf('\n', found.index)
+    const lineEnd = newline === -1 ? text.length : newline + 1
+    narrow.regex.lastIndex = 0
+    output += text.slice(done, lineStart).replace(narrow.regex, cheap)
+    rule.regex.lastIndex = 0
+    output += text.slice(lineStart, lineEnd).replace(rule.regex, whole)
+    done = lineEnd
+    narrow.unless.lastIndex = lineEnd
+  }
+  if (done === 0) {
+    narrow.regex.lastIndex = 0
+    return text.replace(narrow.regex, cheap)
+  }
+  narrow.regex.lastIndex = 0
+  return output + text.slice(done).replace(narrow.regex, cheap)
 }
 
 const SAFE_CUT = /[\s"'`,;<>(){}|\\]/g

@@ -42,6 +42,16 @@ test('IPv6: compressed and expanded forms are one address; brackets, ports, CIDR
   assert.equal(await redact('addr:fe80::1 dev', r), 'addr:2001:db8::4 dev')
 })
 
+test('an IPv4 address glued to something IPv6-like is still replaced, on lines with and without an IPv6 address', async () => {
+  const r = redactor()
+  // oc and klog print times before addresses; these were read as one IPv6 candidate, and kept whole.
+  assert.equal(await redact('07:12:10.0.1.2 dial', r), '07:12:192.0.2.1 dial')
+  assert.equal(await redact('fd00::5 and 07:12:10.0.1.2 dial', r), '2001:db8::1 and 07:12:192.0.2.1 dial')
+  // ...as the IPv4 pattern alone decides: not when a longer dotted or dashed number goes on.
+  assert.equal(await redact('07:12:10.0.1.2-5 dial', r), '07:12:10.0.1.2-5 dial')
+  assert.equal(await redact('fd00::5 and 07:12:10.0.1.2-5 dial', r), '2001:db8::1 and 07:12:10.0.1.2-5 dial')
+})
+
 test('IPv4-mapped IPv6 keeps its prefix and uses the IPv4 address\'s replacement', async () => {
   const r = redactor()
   assert.equal(await redact('::ffff:10.130.0.1 - - [03/Aug/2021]', r), '::ffff:192.0.2.1 - - [03/Aug/2021]')

@@ -76,6 +76,20 @@ test('consistency: the same original always gets the same valid replacement, dif
   }), { numRuns: 200 })
 })
 
+test('lines with no IPv6 address are redacted by the IPv4 pattern alone, exactly as by both patterns', async () => {
+  const near = fc.constantFrom('::', ':', '.', '-', '07:34:18', '07:34:18.349', 'a:b:', 'fa:16:3e:01:02:03', 'std::string', '[::]:8443', '::ffff:', '1:2:3:4:5:6:', 'abcd', '0')
+  const line = fc.array(fc.oneof(address, filler, near, separator), { minLength: 1, maxLength: 30 }).map((parts) => parts.join(''))
+  await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 8 }), async (lines) => {
+    const text = lines.join('\n')
+    // Every line given the whole regex: `unless` finds something on each.
+    const whole = redactor()
+    for (const rule of whole.rules) if (rule.narrow !== undefined) rule.narrow = { ...rule.narrow, unless: /[^]/g }
+    const narrowed = redactor()
+    assert.equal(await redact(text, narrowed), await redact(text, whole), JSON.stringify(text))
+    assert.deepEqual([...narrowed.counts].sort(), [...whole.counts].sort())
+  }), { numRuns: 500 })
+})
+
 // Values: strings holding addresses among words, numbers, booleans, nested lists and maps.
 const leafString = fc.array(fc.oneof(address, fc.constantFrom('node', 'ready', 'x', 'https://a', '4.8.0')), { minLength: 1, maxLength: 4 }).map((words) => words.join(' '))
 const tree = fc.letrec((tie) => ({
