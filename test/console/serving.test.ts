@@ -97,6 +97,19 @@ describe('serving the console', () => {
     assert.equal((await service.fetch('/assets/no-such-file.js')).status, 404)
     assert.equal((await service.fetch('/executions')).status, 401)
   })
+
+  it('gives a browser opening an address no route has the console (which says "Page not found"), with 404', async () => {
+    const accept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+    for (const path of ['/executions/1/files', '/foo']) {
+      const response = await service.fetch(path, { headers: { Accept: accept } })
+      assert.equal(response.status, 404, path)
+      assert.match(response.headers.get('content-type') ?? '', /^text\/html/, path)
+      assert.match(await response.text(), /<div id="root">/, path)
+    }
+    // A real route keeps its own answer; a script asking for JSON gets the API's.
+    assert.equal((await service.fetch('/must-gather/1', { headers: { Accept: accept } })).status, 401)
+    assert.equal((await service.fetch('/foo', { headers: { Accept: 'application/json' } })).status, 401)
+  })
 })
 
 async function rawGet (path: string, headers: Record<string, string>): Promise<{ headers: Record<string, string | string[] | undefined>, body: Buffer }> {

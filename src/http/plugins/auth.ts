@@ -9,8 +9,11 @@ declare module 'fastify' {
     caller: Caller
   }
   interface FastifyContextConfig {
-    /** Answers without a token: the console's page and its files (the API calls it makes carry the token). */
-    public?: boolean
+    /**
+     * Answers without a token: the console's page and its files (the API calls it makes carry the
+     * token); as a function, only the requests it picks.
+     */
+    public?: boolean | ((request: FastifyRequest) => boolean)
   }
 }
 
@@ -35,7 +38,7 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/
 export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer | undefined, options: AuthOptions = {}): void {
   app.decorateRequest('caller', null as unknown as Caller)
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method === 'OPTIONS' || PUBLIC_PATHS.has(request.routeOptions.url ?? '') || request.routeOptions.config?.public === true) return
+    if (request.method === 'OPTIONS' || PUBLIC_PATHS.has(request.routeOptions.url ?? '') || isPublic(request)) return
     if (authorizer === undefined) {
       request.caller = { username: '', isAdmin: true, token: undefined, key: hashToken(request.ip) }
       return
@@ -71,6 +74,11 @@ export function installAuth (app: FastifyInstance, authorizer: TokenAuthorizer |
  * header too. The token is still reviewed like any other, so the header
  * grants nothing a token would not.
  */
+function isPublic (request: FastifyRequest): boolean {
+  const open = request.routeOptions.config?.public
+  return typeof open === 'function' ? open(request) : open === true
+}
+
 function forwardedToken (request: FastifyRequest, headerName: string | undefined): string | undefined {
   if (headerName === undefined || !isLoopback(request.socket.remoteAddress)) return undefined
   const value = request.headers[headerName]

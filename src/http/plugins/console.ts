@@ -85,6 +85,13 @@ export async function consolePlugin (app: FastifyInstance, { dir = CONSOLE_DIR }
   const routeOptions = { schema: { hide: true }, config: { public: true } }
 
   for (const url of CONSOLE_PAGES) app.get(url, routeOptions, page)
+  // A browser opening an address no route has (a mistyped or outdated console link) gets the console,
+  // which says "Page not found" and links home; every other client gets the API's answer: 401
+  // without a token, else the JSON 404.
+  app.get('/*', { schema: { hide: true }, config: { public: opensAPage } }, async (request, reply) => {
+    if (files === undefined || !opensAPage(request)) return reply.callNotFound()
+    return await page(request, reply.code(404))
+  })
   app.get('/assets/*', routeOptions, async (request, reply) => {
     const file = files?.get(`assets/${(request.params as { '*': string })['*']}`)
     if (file === undefined) return reply.callNotFound()
@@ -96,6 +103,11 @@ export async function consolePlugin (app: FastifyInstance, { dir = CONSOLE_DIR }
     if (name === 'index.html' || name.includes('/')) continue
     app.get(`/${name}`, routeOptions, async (request, reply) => send(request, reply, file, 'no-cache'))
   }
+}
+
+/** A browser navigating to a page (asks for HTML), not a script calling the API. */
+function opensAPage (request: FastifyRequest): boolean {
+  return /\btext\/html\b/.test(request.headers.accept ?? '')
 }
 
 function readConsole (dir: string): Map<string, ConsoleFile> {
