@@ -26,6 +26,8 @@ export interface SearchMatch {
   file: string
   /** 1-based. */
   line: number
+  /** Where the line starts in the file, in bytes: a viewer can read from there (Range) without reading up to it. */
+  offset: number
   text: string
 }
 
@@ -105,6 +107,8 @@ async function * run (
     const stop = cutShort()
     if (stop !== undefined) return yield stop
     let lineNumber = 1
+    let lineOffset = 0
+    let chunkOffset = 0
     // The current line's first bytes (at most maxLineBytes), across chunk boundaries.
     let head: Buffer[] = []
     let headLength = 0
@@ -114,7 +118,7 @@ async function * run (
       const line = head.length === 1 ? head[0] as Buffer : Buffer.concat(head, headLength)
       if (matcher.test(line)) {
         matches++
-        yield { file: entry.path, line: lineNumber, text: lineText(line, options.maxLineLength) }
+        yield { file: entry.path, line: lineNumber, offset: lineOffset, text: lineText(line, options.maxLineLength) }
       }
       head = []
       headLength = 0
@@ -143,12 +147,14 @@ async function * run (
           yield match
           if (matches >= options.maxResults) return yield end('max-results', `cut short: ${options.maxResults} matches, the most one search returns`)
         }
+        lineOffset = chunkOffset + start
         if ((lineNumber & 4095) === 0) {
           const stopped = cutShort()
           if (stopped !== undefined) return yield stopped
         }
       }
       keep(chunk.subarray(start))
+      chunkOffset += chunk.length
       const stopped = cutShort()
       if (stopped !== undefined) return yield stopped
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
@@ -58,6 +59,33 @@ describe('search', () => {
     assert.equal(end.reason, 'complete')
     assert.equal(end.matches, matches.length)
     assert.equal(end.binaryFilesSkipped, 1) // random.bin
+  })
+
+  it('gives each match\'s byte offset in its file, as grep -b does', async () => {
+    const { matches } = await collect(search(reader, { query: 'Degraded', maxResults: 100_000 }))
+    assert.deepEqual(matches.map((m) => `${m.file}:${m.line}:${m.offset}:${m.text}`).sort(), grep(dir, ['-bF', 'Degraded', top]))
+  })
+
+  it('counts offsets across the archive\'s blocks in a big file', async () => {
+    const big = tempDir('mgs-archive-search-big-')
+    try {
+      mkdirSync(join(big, 'mg'))
+      // 400 kB of lines of varying length, CRLF in places: many 64 KiB blocks.
+      const lines = Array.from({ length: 8000 }, (_, i) => `${i % 7 === 0 ? 'needle ' : ''}line ${i} ${'x'.repeat(i % 61)}${i % 5 === 0 ? '\r' : ''}`)
+      writeFileSync(join(big, 'mg', 'big.log'), lines.join('\n') + '\n')
+      await packDirectory({ parent: big, dirName: 'mg', target: join(big, 'b.tar.gz'), signal: new AbortController().signal, blockSize: 64 * 1024 })
+      const bigReader = await ArchiveReader.open(join(big, 'b.tar.gz'))
+      try {
+        const { matches } = await collect(search(bigReader, { query: 'needle', maxResults: 100_000 }))
+        assert.ok(matches.some((m) => m.offset > 256 * 1024), 'matches lie several blocks in')
+        const expected = grep(big, ['-bF', 'needle', 'mg']).map((l) => l.replace(/\r$/, ''))
+        assert.deepEqual(matches.map((m) => `${m.file}:${m.line}:${m.offset}:${m.text}`).sort(), expected)
+      } finally {
+        await bigReader.close()
+      }
+    } finally {
+      removeDir(big)
+    }
   })
 
   it('matches a regular expression, case-insensitively, in the files a glob selects', async () => {

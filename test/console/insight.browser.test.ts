@@ -151,6 +151,37 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     const shown = (await page.getByTestId('file-text').locator('.mgc-line-text').allInnerTexts()).join('\n')
     const bytes = Buffer.from(await (await service.fetch(`/must-gather/${big.id}/files/${log.path}`, { headers: { Range: 'bytes=0-524287' } })).arrayBuffer())
     assert.ok(bytes.toString('utf8').startsWith(shown.slice(0, -1)), 'the viewer holds the first 512 KiB, in order')
+
+    // "Show the end": the file's last lines, without reading what lies between.
+    const whole = Buffer.from(await (await service.fetch(`/must-gather/${big.id}/files/${log.path}`)).arrayBuffer())
+    await page.getByRole('button', { name: 'Show the end' }).click()
+    await extent.getByText(/^Showing the last \d+ lines/).waitFor()
+    const tail = (await page.getByTestId('file-text').locator('.mgc-line-text').allInnerTexts()).join('\n')
+    assert.ok(tail.length > 100_000, 'a chunk of the end is shown')
+    assert.ok(whole.toString('utf8').endsWith(`${tail}\n`) || whole.toString('utf8').endsWith(tail), 'the shown lines are the end of the file')
+    assert.equal(await page.getByRole('button', { name: /^Load more/ }).count(), 0, 'nothing more to load at the end')
+    await page.getByRole('button', { name: 'From the start' }).click()
+    await extent.getByText('Showing the first 256 KiB').waitFor()
+
+    // A search result far into the file opens around its line, numbered, without loading up to it.
+    const lineStart = whole.indexOf(10, whole.length - 300_000) + 1
+    const text = whole.subarray(lineStart, whole.indexOf(10, lineStart)).toString('utf8')
+    const number = whole.subarray(0, lineStart).reduce((n, byte) => byte === 10 ? n + 1 : n, 1)
+    const found = (await (await service.fetch(`/must-gather/${big.id}/search?q=${encodeURIComponent(text)}&path=${encodeURIComponent(log.path)}`)).text())
+      .trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.line === number)
+    assert.ok(found !== undefined && found.offset === lineStart, 'search gives the line and where it starts')
+    await page.getByRole('tab', { name: 'Search' }).click()
+    await page.getByLabel('Search for').fill(text)
+    await page.getByLabel('In files matching').fill(log.path)
+    await page.getByRole('button', { name: 'Search', exact: true }).click()
+    await page.getByTestId('search-status').getByText('Search complete').waitFor()
+    await page.getByTestId('search-results').getByRole('button', { name: `Line ${number} ${log.path}, line ${number}`, exact: true }).click()
+    const target = page.locator('.mgc-line-target')
+    await target.waitFor()
+    assert.equal(await target.getAttribute('data-line'), String(number))
+    assert.equal(await target.locator('.mgc-line-text').innerText(), text)
+    assert.match(await extent.innerText(), /^Showing lines \d+–\d+/)
+    assert.ok(await page.getByTestId('file-text').locator('.mgc-line').count() < 10_000, 'only a window of the file is drawn')
   })
 
   it('a directory of more entries than a page pages', async () => {

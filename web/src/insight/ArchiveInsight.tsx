@@ -19,9 +19,9 @@ export function ArchiveInsight ({ execution }: { execution: Execution }): React.
   const [tab, setTab] = useState<TabKey>('summary')
   const [location, setLocation] = useState<FileLocation>({ dir: '' })
 
-  const openFile = useCallback((path: string, line?: number): void => {
+  const openFile = useCallback((path: string, line?: number, offset?: number): void => {
     const slash = path.lastIndexOf('/')
-    setLocation({ dir: slash < 0 ? '' : path.slice(0, slash), file: path, ...(line !== undefined && { line }) })
+    setLocation({ dir: slash < 0 ? '' : path.slice(0, slash), file: path, ...(line !== undefined && { line }), ...(offset !== undefined && { offset }) })
     setTab('files')
   }, [])
 

@@ -9,7 +9,7 @@ import { DownloadButton } from './DownloadButton'
 import { FileViewer } from './FileViewer'
 
 /** Where the browser is: a directory, and maybe one of its files open in the viewer (at a line). */
-export interface FileLocation { dir: string, file?: string, line?: number }
+export interface FileLocation { dir: string, file?: string, line?: number, offset?: number }
 
 const PAGE_SIZES = [25, 100, 500]
 
@@ -45,7 +45,7 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
     <div data-testid='file-browser'>
       <PathCrumbs dir={dir} file={file} onDir={(d) => onLocation({ dir: d })} />
       {file !== undefined
-        ? <FileViewer key={`${file}:${location.line ?? ''}`} id={id} path={file} {...(location.line !== undefined && { line: location.line })} />
+        ? <FileViewer key={`${file}:${location.line ?? ''}:${location.offset ?? ''}`} id={id} path={file} {...(location.line !== undefined && { line: location.line })} {...(location.offset !== undefined && { offset: location.offset })} />
         : problem !== undefined
           ? <Alert variant='danger' isInline title='The directory could not be listed'>{problem}</Alert>
           : page === undefined || page.path !== dir

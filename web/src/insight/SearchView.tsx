@@ -90,7 +90,7 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
               <ol className='mgc-search-lines' aria-label={`Matches in ${file}`}>
                 {lines.map((m) => (
                   <li key={m.line}>
-                    <FileLink path={m.file} line={m.line} openFile={openFile}>{`Line ${m.line}`}</FileLink>
+                    <FileLink path={m.file} line={m.line} offset={m.offset} openFile={openFile}>{`Line ${m.line}`}</FileLink>
                     <pre className='mgc-search-line'>{m.text}</pre>
                   </li>
                 ))}

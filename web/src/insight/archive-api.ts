@@ -77,7 +77,8 @@ export async function downloadWithToken (url: string, name: string): Promise<voi
   setTimeout(() => URL.revokeObjectURL(blobUrl), 60_000)
 }
 
-export interface SearchMatch { file: string, line: number, text: string }
+/** `offset`: where the line starts in its file, in bytes. */
+export interface SearchMatch { file: string, line: number, offset: number, text: string }
 export interface SearchEnd { complete: boolean, reason?: string, message?: string, [more: string]: unknown }
 
 export interface SearchQuery { q: string, regex: boolean, ignoreCase: boolean, path: string, limit: number }
