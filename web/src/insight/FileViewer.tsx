@@ -47,6 +47,7 @@ export function FileViewer ({ id, path, line, offset }: { id: number, path: stri
   const decoder = useRef(new TextDecoder('utf-8'))
   const state = useRef<Loaded | undefined>(undefined)
   const heading = useRef<HTMLHeadingElement>(null)
+  const viewer = useRef<HTMLDivElement>(null)
   const name = path.slice(path.lastIndexOf('/') + 1)
   const target = opening.atEnd === true ? undefined : opening.line
 
@@ -122,7 +123,9 @@ export function FileViewer ({ id, path, line, offset }: { id: number, path: stri
     if (loaded === undefined) return
     heading.current?.focus()
     if (target !== undefined) document.getElementById(`file-line-${target}`)?.scrollIntoView({ block: 'center' })
-  }, [loaded, target])
+    // The end was asked for: its last line shows, as `tail` would.
+    if (opening.atEnd === true && viewer.current !== null) viewer.current.scrollTop = viewer.current.scrollHeight
+  }, [loaded, target, opening])
 
   const more = (): void => {
     setLoading(true)
@@ -167,7 +170,7 @@ export function FileViewer ({ id, path, line, offset }: { id: number, path: stri
       {target !== undefined && lastShown !== undefined && target > lastShown && (
         <Alert variant='warning' isInline isPlain title={`Line ${target} is beyond what is loaded (${lastShown} lines)`} className='mgc-mb-sm' />
       )}
-      <div className='mgc-viewer' tabIndex={0} role='region' aria-label={`Contents of ${name}`} data-testid='file-text'>
+      <div className='mgc-viewer' ref={viewer} tabIndex={0} role='region' aria-label={`Contents of ${name}`} data-testid='file-text'>
         {lines.map((text, i) => {
           const number = firstLine !== undefined ? firstLine + i : undefined
           const marked = number !== undefined && number === target
@@ -176,7 +179,7 @@ export function FileViewer ({ id, path, line, offset }: { id: number, path: stri
               key={i} {...(number !== undefined && { id: `file-line-${number}`, 'data-line': number })}
               className={marked ? 'mgc-line mgc-line-target' : 'mgc-line'} {...(marked && { 'aria-current': 'true' as const })}
             >
-              <span className='mgc-line-number' aria-hidden='true'>{number ?? ''}</span><span className='mgc-line-text'>{text}</span>
+              {number !== undefined && <span className='mgc-line-number' aria-hidden='true'>{number}</span>}<span className='mgc-line-text'>{text}</span>
             </div>
           )
         })}
