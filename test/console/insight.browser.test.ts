@@ -184,6 +184,42 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.ok(await page.getByTestId('file-text').locator('.mgc-line').count() < 10_000, 'only a window of the file is drawn')
   })
 
+  it('the address keeps the tab, the folder, the file and its line: a reload returns there, Back goes to the previous view', async () => {
+    const { page } = browser
+    const yaml = await findEntry(service, later.id, (e) => e.type === 'file' && e.name.endsWith('.yaml') && e.size > 500)
+    assert.ok(yaml !== undefined)
+    const folder = yaml.path.slice(0, yaml.path.lastIndexOf('/'))
+    await page.goto(`${service.url}/executions/${later.id}`)
+    await page.getByRole('tab', { name: 'Files' }).click()
+    assert.equal(new URL(page.url()).searchParams.get('tab'), 'files')
+    for (const part of folder.split('/')) await page.getByTestId('file-list').getByRole('button', { name: `Open directory ${part}` }).click()
+    await page.getByTestId('file-list').getByRole('button', { name: `View ${yaml.name}` }).click()
+    await page.getByTestId('viewer-title').getByText(yaml.path).waitFor()
+    assert.equal(new URL(page.url()).searchParams.get('file'), yaml.path)
+
+    // A link to line 3 of the file, opened afresh: the viewer, the line marked.
+    await page.goto(`${service.url}/executions/${later.id}?tab=files&file=${encodeURIComponent(yaml.path)}&line=3`)
+    const target = page.locator('.mgc-line-target')
+    await target.waitFor()
+    assert.equal(await target.getAttribute('data-line'), '3')
+    await page.reload()
+    await page.locator('.mgc-line-target').waitFor()
+
+    // Back: the file as it was opened by hand (no line), then its folder's list, then the folder above.
+    await page.goBack()
+    await page.getByTestId('viewer-title').getByText(yaml.path).waitFor()
+    assert.equal(await page.locator('.mgc-line-target').count(), 0)
+    await page.goBack()
+    await page.getByTestId('file-list').locator(`tr[data-path="${yaml.path}"]`).waitFor()
+    await page.goBack()
+    const above = folder.includes('/') ? folder.slice(0, folder.lastIndexOf('/')) : ''
+    await page.getByTestId('file-list').locator(`tr[data-path="${folder}"]`).waitFor()
+    assert.equal(new URL(page.url()).searchParams.get('dir') ?? '', above)
+    // A malformed address shows the summary.
+    await page.goto(`${service.url}/executions/${later.id}?tab=nonsense&line=x`)
+    assert.equal(await page.getByRole('tab', { name: 'Summary' }).getAttribute('aria-selected'), 'true')
+  })
+
   it('a directory of more entries than a page pages', async () => {
     const { page } = browser
     const dir = await findBigDirectory(service, later.id, 25)
