@@ -33,11 +33,13 @@ const PAGE_SIZES = [20, 50, 100]
  * every POLL_MS with its ETag: unchanged pages cost a 304.
  */
 export function ExecutionsPage (): React.ReactNode {
-  const [status, setStatus] = useState('')
-  const [name, setName] = useState('')
-  const [nameFilter, setNameFilter] = useState('')
-  const [perPage, setPerPage] = useState(50)
-  const [offset, setOffset] = useState(0)
+  // The filters and the page live in the address too: a reload, a link and Back from an execution keep them.
+  const [initial] = useState(() => listViewOf(location.search))
+  const [status, setStatus] = useState(initial.status)
+  const [name, setName] = useState(initial.name)
+  const [nameFilter, setNameFilter] = useState(initial.name)
+  const [perPage, setPerPage] = useState(initial.perPage)
+  const [offset, setOffset] = useState(initial.offset)
   const [rows, setRows] = useState<Execution[] | undefined>()
   const [problem, setProblem] = useState<string | undefined>()
   const [now, setNow] = useState(Date.now())
@@ -50,6 +52,11 @@ export function ExecutionsPage (): React.ReactNode {
     ...(status !== '' && { status }),
     ...(nameFilter !== '' && { 'custom-name': nameFilter })
   }).toString()}`
+
+  useEffect(() => {
+    const search = listSearchOf({ status, name: nameFilter, perPage, offset })
+    if (location.pathname === '/' && search !== location.search) history.replaceState(null, '', `/${search}`)
+  }, [status, nameFilter, perPage, offset])
 
   useEffect(() => {
     let stopped = false
@@ -209,4 +216,32 @@ function ExecutionRow ({ execution: e, now }: { execution: Execution, now: numbe
       <Td dataLabel='Archive' className='mgc-nowrap'>{e.expired ? 'expired' : e['archive-name'] !== '' ? formatBytes(e['archive-size']) : '—'}</Td>
     </Tr>
   )
+}
+
+interface ListView { status: string, name: string, perPage: number, offset: number }
+
+const STATUSES = ['new', 'inprogress', 'completed', 'error']
+
+/** `?status=&custom-name=&per-page=&offset=`; anything unknown falls back to the defaults. */
+function listViewOf (search: string): ListView {
+  const query = new URLSearchParams(search)
+  const status = query.get('status') ?? ''
+  const perPage = Number(query.get('per-page'))
+  const offset = Number(query.get('offset'))
+  return {
+    status: STATUSES.includes(status) ? status : '',
+    name: query.get('custom-name') ?? '',
+    perPage: PAGE_SIZES.includes(perPage) ? perPage : 50,
+    offset: Number.isSafeInteger(offset) && offset > 0 ? offset : 0
+  }
+}
+
+function listSearchOf ({ status, name, perPage, offset }: ListView): string {
+  const query = new URLSearchParams({
+    ...(status !== '' && { status }),
+    ...(name !== '' && { 'custom-name': name }),
+    ...(perPage !== 50 && { 'per-page': String(perPage) }),
+    ...(offset > 0 && { offset: String(offset) })
+  }).toString()
+  return query === '' ? '' : `?${query}`
 }
