@@ -230,6 +230,20 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     await page.getByLabel('Search for').fill('(')
     await page.getByRole('button', { name: 'Search', exact: true }).click()
     await page.getByTestId('search-problem').getByText(/regular expression/).waitFor()
+
+    // A glob that matches no file: the page says so, naming it, instead of "0 matches in every text file".
+    await page.getByLabel('Regular expression').uncheck()
+    await page.getByLabel('Search for').fill('kind')
+    await page.getByLabel('In files matching').fill('*.nonexistent')
+    await page.getByRole('button', { name: 'Search', exact: true }).click()
+    await page.getByTestId('search-no-files').waitFor()
+    assert.equal(await page.getByTestId('search-status').innerText(), 'No text file matched *.nonexistent: nothing was searched.')
+    // A glob the service cannot parse: its 400, at the glob's field.
+    await page.getByLabel('In files matching').fill('[')
+    await page.getByRole('button', { name: 'Search', exact: true }).click()
+    await page.getByTestId('search-problem').getByText(/invalid glob "\[": Missing closing/).waitFor()
+    assert.match(await page.getByTestId('search-problem').innerText(), /refused \(path\)/)
+    assert.equal(await page.getByLabel('In files matching').getAttribute('aria-invalid'), 'true')
   })
 
   it('the summary shows the cluster and its findings, each linking to its file', async () => {

@@ -78,7 +78,7 @@ export async function downloadWithToken (url: string, name: string): Promise<voi
 }
 
 export interface SearchMatch { file: string, line: number, text: string }
-export interface SearchEnd { complete: boolean, reason?: string, message?: string, [more: string]: unknown }
+export interface SearchEnd { complete: boolean, reason?: string, message?: string, filesSearched?: number, [more: string]: unknown }
 
 export interface SearchQuery { q: string, regex: boolean, ignoreCase: boolean, path: string, limit: number }
 
