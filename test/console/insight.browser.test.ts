@@ -257,6 +257,20 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     if (summary.cluster.version !== null) await shown.getByText(summary.cluster.version, { exact: false }).first().waitFor()
     if (summary.cluster.platform !== null) await shown.getByText(summary.cluster.platform, { exact: false }).first().waitFor()
     assert.equal(await page.getByTestId('problem-pods').locator('tbody tr').count(), summary.pods.problems.length)
+    // Each badge counts what its heading names, or says in words what it counts: a pod has a row per
+    // container with a problem, and warning events are listed in groups.
+    const badge = async (section: string): Promise<string> => await shown.getByRole('region', { name: section, exact: true }).getByTestId('findings-badge').innerText()
+    const podProblems = summary.pods.problems.length + summary.pods['problems-omitted']
+    const podsListed = new Set(summary.pods.problems.map((p: any) => `${p.namespace}/${p.pod}`)).size
+    assert.ok(podProblems > podsListed, 'the simulated cluster has a pod with more than one problem row')
+    assert.match(await badge('Pods'), new RegExp(`^${podProblems} problems in ${summary.pods['problems-omitted'] > 0 ? 'at least ' : ''}${podsListed} pods?$`))
+    const events = summary['warning-events']
+    assert.ok(events.events !== events.groups.length + events['groups-omitted'], 'the simulated cluster has more warning events than groups')
+    assert.equal(await badge('Warning events'), `${events.events} events`)
+    assert.match(await shown.getByRole('region', { name: 'Warning events', exact: true }).getByTestId('findings-total').innerText(),
+      new RegExp(`^${events.events} warning events .*, in ${events.groups.length + events['groups-omitted']} groups by reason and object`))
+    assert.equal(await badge('Cluster operators'), `${summary['cluster-operators'].problems.length} with problems`)
+    assert.equal(await badge('Nodes'), `${summary.nodes.problems.length} with problems`)
     for (const section of Object.keys(summary.coverage.sections)) await page.getByTestId('coverage').getByText(section).first().waitFor()
     await accessible('the summary')
     await photograph('archive-summary.png')
