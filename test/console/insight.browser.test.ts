@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import type { Locator } from 'playwright-core'
+
 import { type Browser, browserSkipReason, openBrowser, SCREENSHOTS, seriousAxeViolations } from '../helpers/browser.js'
 import { type RunningService, SIM_IMAGE, startService, stopAndClean, waitForFinish } from '../helpers/service.js'
 
@@ -41,6 +43,30 @@ async function findBigDirectory (service: RunningService, id: number, count: num
     for (const entry of page.entries) if (entry.type === 'directory') queue.push(entry.path)
   }
   return undefined
+}
+
+/** The character before each place where the element's text wraps onto a new line. */
+async function charsBeforeLineBreaks (element: Locator): Promise<string[]> {
+  return await element.evaluate((node: any) => {
+    const doc = node.ownerDocument
+    const walker = doc.createTreeWalker(node, 4) // NodeFilter.SHOW_TEXT
+    const before: string[] = []
+    let lastTop: number | undefined
+    let lastChar = ''
+    for (let text = walker.nextNode(); text !== null; text = walker.nextNode()) {
+      for (let i = 0; i < text.data.length; i++) {
+        const range = doc.createRange()
+        range.setStart(text, i)
+        range.setEnd(text, i + 1)
+        const rect = range.getBoundingClientRect()
+        if (rect.width === 0) continue
+        if (lastTop !== undefined && rect.top > lastTop + rect.height / 2) before.push(lastChar)
+        lastTop = rect.top
+        lastChar = text.data[i]
+      }
+    }
+    return before
+  })
 }
 
 describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
@@ -271,6 +297,15 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
       new RegExp(`^${events.events} warning events .*, in ${events.groups.length + events['groups-omitted']} groups by reason and object`))
     assert.equal(await badge('Cluster operators'), `${summary['cluster-operators'].problems.length} with problems`)
     assert.equal(await badge('Nodes'), `${summary.nodes.problems.length} with problems`)
+    // Source paths wrap between names (after a slash, or at a hyphen inside a long name), never inside one.
+    const links = shown.locator('.mgc-file-link')
+    let wrapped = 0
+    for (let i = 0; i < await links.count(); i++) {
+      const breaks = await charsBeforeLineBreaks(links.nth(i))
+      wrapped += breaks.length
+      for (const char of breaks) assert.match(char, /[/-]/, `"${await links.nth(i).innerText()}" wraps after "${char}"`)
+    }
+    assert.ok(wrapped > 0, 'some source path is long enough to wrap')
     for (const section of Object.keys(summary.coverage.sections)) await page.getByTestId('coverage').getByText(section).first().waitFor()
     await accessible('the summary')
     await photograph('archive-summary.png')

@@ -1,4 +1,5 @@
 import { Button } from '@patternfly/react-core'
+import { Fragment } from 'react'
 
 export type OpenFile = (path: string, line?: number) => void
 
@@ -15,7 +16,13 @@ export function FileLink ({ path, line, openFile, children }: { path: string | n
     <Button
       variant='link' isInline className='mgc-file-link' {...(!text.includes(path) && { 'aria-label': `${text} ${where}` })}
       onClick={() => openFile(path, line ?? undefined)}
-    >{text}
+    ><BreakAfterSlashes text={text} />
     </Button>
   )
+}
+
+/** The text with a line-break opportunity after each `/`: a long path wraps between its names, not inside one. */
+function BreakAfterSlashes ({ text }: { text: string }): React.ReactNode {
+  const parts = text.split('/')
+  return <>{parts.map((part, i) => i < parts.length - 1 ? <Fragment key={i}>{part}/<wbr /></Fragment> : part)}</>
 }
