@@ -345,6 +345,48 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     await photograph('archive-compare.png')
   })
 
+  it('compares forwards in time whichever run it is opened from, and bounds long lists', async () => {
+    const { page } = browser
+    const asked: string[] = []
+    page.on('request', (request) => { if (request.url().includes('/compare/')) asked.push(new URL(request.url()).pathname) })
+    // From the earlier run's page: the only other "nightly" is the later one, and the result still reads forwards.
+    await page.goto(`${service.url}/executions/${earlier.id}`)
+    await page.getByRole('tab', { name: 'Compare' }).click()
+    const select = page.getByLabel('Compare with', { exact: true })
+    await select.waitFor()
+    assert.equal(await select.inputValue(), String(later.id))
+    await page.getByRole('button', { name: 'Compare', exact: true }).click()
+    const shown = page.getByTestId('comparison')
+    await shown.getByText(`From #${earlier.id} to #${later.id}`).waitFor()
+    assert.deepEqual(asked, [`/must-gather/${later.id}/compare/${earlier.id}`])
+
+    // Of every pair of these runs, one whose comparison has a section of more than 50 entries.
+    const runs = [earlier, later, big, nested]
+    let long: { from: any, to: any, count: number } | undefined
+    for (const to of runs.slice(1)) {
+      for (const from of runs.filter((r) => r.id < to.id)) {
+        const c = (await service.json(`/must-gather/${to.id}/compare/${from.id}`)).body
+        const count = c.pods['new-problems'].length
+        if (count > 50 && (long === undefined || count > long.count)) long = { from, to, count }
+      }
+    }
+    assert.ok(long !== undefined, 'two simulator runs differ in more than 50 pods')
+    await page.goto(`${service.url}/executions/${long.to.id}`)
+    await page.getByRole('tab', { name: 'Compare' }).click()
+    await page.getByLabel('Any completed execution').check()
+    await select.locator(`option[value="${long.from.id}"]`).waitFor({ state: 'attached' })
+    await select.selectOption(String(long.from.id))
+    await page.getByRole('button', { name: 'Compare', exact: true }).click()
+    await shown.getByText(`From #${long.from.id} to #${long.to.id}`).waitFor()
+    const section = shown.getByRole('region', { name: 'Pods with new problems' })
+    assert.equal(await section.getByRole('listitem').count(), 50)
+    await accessible('a long comparison')
+    await section.getByRole('button', { name: `Show all ${long.count} pods with new problems` }).click()
+    await section.getByRole('listitem').nth(long.count - 1).waitFor()
+    assert.equal(await section.getByRole('listitem').count(), long.count)
+    assert.equal(await section.getByTestId('show-all').count(), 0)
+  })
+
   it('keyboard only: the Files tab, a directory and a file, each by Enter', async () => {
     const { page } = browser
     await page.goto(`${service.url}/executions/${later.id}`)
