@@ -387,6 +387,36 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     assert.equal(await section.getByTestId('show-all').count(), 0)
   })
 
+  it('on a narrow screen (390 px) the archive\'s download button and a long path\'s breadcrumb wrap instead of running off it', async () => {
+    const { page } = browser
+    const width = 390
+    /** The element lies inside the screen's width and shows all its text (nothing cut by overflow). */
+    const onScreen = async (element: Locator, what: string): Promise<void> => {
+      const box = await element.boundingBox()
+      assert.ok(box !== null, `${what} is shown`)
+      assert.ok(box.x >= 0 && box.x + box.width <= width, `${what} lies within the screen: x ${box.x}, width ${box.width}`)
+      assert.ok(await element.evaluate((node: any) => node.scrollWidth <= node.clientWidth), `${what} shows all its text`)
+    }
+    await page.setViewportSize({ width, height: 844 })
+    try {
+      await page.goto(`${service.url}/executions/${later.id}`)
+      await onScreen(page.getByTestId('download'), 'the download button')
+      await page.getByRole('tab', { name: 'Files' }).click()
+      // The image's directory has the longest name (quay-io-…-sha256-<64 hex digits>); down to a file two levels under it.
+      const deep = await findEntry(service, later.id, (e) => e.type === 'file' && e.path.split('/').length >= 5 && e.path.length > 120)
+      assert.ok(deep !== undefined, 'the archive has a file deep under the image\'s directory')
+      const parts = deep.path.split('/')
+      for (const part of parts.slice(0, -1)) await page.getByTestId('file-list').getByRole('button', { name: `Open directory ${part}` }).click()
+      await page.getByTestId('file-list').getByRole('button', { name: `View ${parts.at(-1) as string}` }).click()
+      await page.getByTestId('viewer-title').getByText(deep.path).waitFor()
+      const crumbs = page.getByTestId('path-crumbs').getByRole('listitem')
+      assert.equal(await crumbs.count(), parts.length + 1)
+      for (let i = 0; i < parts.length + 1; i++) await onScreen(crumbs.nth(i), `crumb ${i} (${i === 0 ? 'archive' : parts[i - 1] as string})`)
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 })
+    }
+  })
+
   it('keyboard only: the Files tab, a directory and a file, each by Enter', async () => {
     const { page } = browser
     await page.goto(`${service.url}/executions/${later.id}`)

@@ -109,7 +109,7 @@ function PathCrumbs ({ dir, file, onDir }: { dir: string, file: string | undefin
   const crumbs = [{ label: 'archive', path: '' }, ...parts.map((part, i) => ({ label: part, path: parts.slice(0, i + 1).join('/') }))]
   const fileName = file?.slice(file.lastIndexOf('/') + 1)
   return (
-    <Breadcrumb className='mgc-mb-md' aria-label='Path in the archive' data-testid='path-crumbs'>
+    <Breadcrumb className='mgc-mb-md mgc-crumbs' aria-label='Path in the archive' data-testid='path-crumbs'>
       {crumbs.map((crumb, i) => {
         const current = fileName === undefined && i === crumbs.length - 1
         return current

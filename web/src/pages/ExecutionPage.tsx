@@ -175,7 +175,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
                 <DescriptionListDescription>
                   <Button
                     variant='primary' component='a' href={`/must-gather/${e.id}/data`} download={e['archive-name']}
-                    onClick={(event: React.MouseEvent) => { download(event).catch(() => {}) }} data-testid='download'
+                    onClick={(event: React.MouseEvent) => { download(event).catch(() => {}) }} data-testid='download' className='mgc-wrap-button'
                   >Download {e['archive-name']}
                   </Button>
                   {downloadProblem !== undefined && <Alert variant='danger' isInline isPlain title={`Download failed: ${downloadProblem}`} />}
