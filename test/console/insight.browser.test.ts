@@ -417,6 +417,55 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     }
   })
 
+  it('opening a folder or a file from far down a listing brings the path and the heading into sight', async () => {
+    const { page } = browser
+    // The directory (through the API) listing a folder of its own furthest down.
+    let dir = ''
+    let listing: Entry[] = []
+    let row = -1
+    for (const queue = ['']; queue.length > 0;) {
+      const path = queue.shift() as string
+      const entries = (await service.json<{ entries: Entry[] }>(`/must-gather/${later.id}/files?path=${encodeURIComponent(path)}&limit=100`)).body.entries
+      const last = entries.findLastIndex((e) => e.type === 'directory')
+      if (last > row) [dir, listing, row] = [path, entries, last]
+      for (const entry of entries) if (entry.type === 'directory') queue.push(entry.path)
+    }
+    assert.ok(row >= 5, `the archive has a directory listing a folder at row 5 or later (furthest: ${row})`)
+    // A short window: the listing's bottom row and its path are never in sight together.
+    const height = 400
+    await page.setViewportSize({ width: 1400, height })
+    const inSight = async (what: string, heading: string): Promise<void> => {
+      for (const [name, testId] of [['the path', 'path-crumbs'], [what, heading]] as Array<[string, string]>) {
+        const box = await page.getByTestId(testId).boundingBox()
+        assert.ok(box !== null && box.y >= 0 && box.y < height, `${name} is in sight after opening ${what}: y ${box?.y}`)
+      }
+    }
+    const openFromTheBottom = async (entry: Entry): Promise<void> => {
+      await page.goto(`${service.url}/executions/${later.id}`)
+      await page.getByRole('tab', { name: 'Files' }).click()
+      for (const part of dir === '' ? [] : dir.split('/')) await page.getByTestId('file-list').getByRole('button', { name: `Open directory ${part}`, exact: true }).click()
+      const row = page.getByTestId('file-list').locator(`tr[data-path="${entry.path}"]`)
+      await row.scrollIntoViewIfNeeded()
+      assert.ok((await page.getByTestId('path-crumbs').boundingBox() as { y: number }).y < 0, 'the path is out of sight at the bottom of the listing')
+      await row.getByRole('button', { name: new RegExp(`^(View|Open directory) ${entry.name}$`) }).click()
+    }
+    try {
+      const folder = listing[row] as Entry
+      await openFromTheBottom(folder)
+      await page.getByTestId('path-crumbs').getByText(folder.name).waitFor()
+      await page.getByTestId('file-list').locator('tbody tr').first().waitFor()
+      await inSight(`the folder ${folder.name}`, 'file-list')
+      const file = listing.findLast((e) => e.type === 'file')
+      if (file !== undefined && listing.indexOf(file) >= 5) {
+        await openFromTheBottom(file)
+        await page.locator('[data-testid="file-text"], [data-testid="binary-file"]').first().waitFor()
+        await inSight(`the file ${file.name}`, 'viewer-title')
+      }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 })
+    }
+  })
+
   it('keyboard only: the Files tab, a directory and a file, each by Enter', async () => {
     const { page } = browser
     await page.goto(`${service.url}/executions/${later.id}`)
