@@ -57,7 +57,7 @@ interface Matcher { test: (line: Buffer) => boolean }
  */
 export function search (reader: ArchiveReader, options: SearchOptions): AsyncGenerator<SearchMatch | SearchEnd> {
   const matcher = compileMatcher(options)
-  const glob = options.glob !== undefined && options.glob !== '' ? picomatch(options.glob, { dot: true, basename: !options.glob.includes('/') }) : undefined
+  const glob = options.glob !== undefined && options.glob !== '' ? compileGlob(options.glob) : undefined
   return run(reader, matcher, glob, {
     maxResults: options.maxResults ?? SEARCH_DEFAULTS.maxResults,
     timeBudgetMs: options.timeBudgetMs ?? SEARCH_DEFAULTS.timeBudgetMs,
@@ -81,6 +81,20 @@ function compileMatcher ({ query, regex = false, ignoreCase = false, maxLineLeng
   }
   if (regex && !safeRegex(pattern)) throw new SearchPatternError('regular expression refused: nested or large repetitions can take exponential time')
   return { test: (line) => pattern.test(line.toString('utf8', 0, Math.min(line.length, maxLineLength * 4)).slice(0, maxLineLength)) }
+}
+
+/**
+ * picomatch turns a pattern it cannot parse (`[`, `{a`, `[z-a]`) into one
+ * that matches nothing, and the search would end "complete" having searched
+ * no file. strictBrackets and debug make it throw instead: the pattern is
+ * refused (field `path`) with picomatch's words, which say how to escape.
+ */
+function compileGlob (glob: string): (path: string) => boolean {
+  try {
+    return picomatch(glob, { dot: true, basename: !glob.includes('/'), strictBrackets: true, debug: true })
+  } catch (error) {
+    throw new SearchPatternError(`invalid glob "${glob}": ${(error as Error).message}`, 'path')
+  }
 }
 
 async function * run (

@@ -111,5 +111,11 @@ describe('archive routes: /files, /files/<path>, /search', () => {
     const refused = await app.inject(`/must-gather/${id}/search?q=${encodeURIComponent('(a+)+')}&regex=true`)
     assert.equal(refused.statusCode, 400)
     assert.equal(refused.json().field, 'q')
+    // A glob picomatch cannot parse is bad input, not a search of no file that says it was complete.
+    const badGlob = await app.inject(`/must-gather/${id}/search?q=kind&path=${encodeURIComponent('[')}`)
+    assert.equal(badGlob.statusCode, 400)
+    assert.match(String(badGlob.headers['content-type']), /^application\/json/)
+    assert.equal(badGlob.json().field, 'path')
+    assert.match(badGlob.json().error, /invalid glob "\[": Missing closing/)
   })
 })

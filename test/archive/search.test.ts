@@ -133,4 +133,14 @@ describe('search', () => {
     // The same characters as literal text are fine.
     assert.doesNotThrow(() => search(reader, { query: '(a+)+$' }))
   })
+
+  it('refuses a glob it cannot parse (field path) instead of searching no file, and accepts it escaped', async () => {
+    for (const glob of ['[', '*.{log', '[z-a]', '!(']) {
+      assert.throws(() => search(reader, { query: 'kind', glob }), (error: unknown) => error instanceof SearchPatternError && error.field === 'path' && error.message.includes(glob), glob)
+    }
+    // A glob that parses but names no file is no error: the search is complete, with no file searched.
+    const none = await collect(search(reader, { query: 'kind', glob: '*.nonexistent' }))
+    assert.deepEqual([none.matches.length, none.end.complete, none.end.filesSearched], [0, true, 0])
+    assert.doesNotThrow(() => search(reader, { query: 'kind', glob: '\\[*' }))
+  })
 })

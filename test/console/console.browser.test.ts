@@ -130,6 +130,7 @@ describe('web console (AUTH_MODE=none)', { skip }, () => {
     await accessible('a running execution')
 
     await page.getByTestId('download').getByText('Download must-gather-from-the-form.tar.gz').waitFor({ timeout: 60_000 })
+    assert.equal(await page.getByTestId('archive-incomplete').count(), 0, 'a completed run\'s archive is not called incomplete')
     const finished = await waitForFinish(service, id)
     assert.equal(finished.status, 'completed')
     assert.equal(await page.getByTestId('phase').innerText(), 'done')
@@ -224,6 +225,11 @@ describe('web console (AUTH_MODE=none)', { skip }, () => {
     await page.goto(`${service.url}/executions/${failed.id}`)
     await page.getByTestId('error-message').waitFor()
     assert.match(await page.getByTestId('error-message').innerText(), /exit|fail|error/i)
+    // What the fall-back inspect gathered is packed, but it is not a complete must-gather: the page says so by the download.
+    assert.notEqual((await service.json(`/must-gather/${failed.id}`)).body['archive-name'], '', 'the failed run still has an archive')
+    await page.getByTestId('download').waitFor()
+    assert.match(await page.getByTestId('archive-incomplete').innerText(), /may be incomplete[\s\S]*only what was gathered before it failed/)
+    await accessible('a failed execution with an archive')
     await page.getByRole('button', { name: 'Delete', exact: true }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click()
     await page.waitForURL(`${service.url}/`)

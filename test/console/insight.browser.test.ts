@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import type { Locator } from 'playwright-core'
+
 import { type Browser, browserSkipReason, openBrowser, SCREENSHOTS, seriousAxeViolations } from '../helpers/browser.js'
 import { type RunningService, SIM_IMAGE, startService, stopAndClean, waitForFinish } from '../helpers/service.js'
 
@@ -41,6 +43,30 @@ async function findBigDirectory (service: RunningService, id: number, count: num
     for (const entry of page.entries) if (entry.type === 'directory') queue.push(entry.path)
   }
   return undefined
+}
+
+/** The character before each place where the element's text wraps onto a new line. */
+async function charsBeforeLineBreaks (element: Locator): Promise<string[]> {
+  return await element.evaluate((node: any) => {
+    const doc = node.ownerDocument
+    const walker = doc.createTreeWalker(node, 4) // NodeFilter.SHOW_TEXT
+    const before: string[] = []
+    let lastTop: number | undefined
+    let lastChar = ''
+    for (let text = walker.nextNode(); text !== null; text = walker.nextNode()) {
+      for (let i = 0; i < text.data.length; i++) {
+        const range = doc.createRange()
+        range.setStart(text, i)
+        range.setEnd(text, i + 1)
+        const rect = range.getBoundingClientRect()
+        if (rect.width === 0) continue
+        if (lastTop !== undefined && rect.top > lastTop + rect.height / 2) before.push(lastChar)
+        lastTop = rect.top
+        lastChar = text.data[i]
+      }
+    }
+    return before
+  })
 }
 
 describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
@@ -297,6 +323,20 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     await page.getByLabel('Search for').fill('(')
     await page.getByRole('button', { name: 'Search', exact: true }).click()
     await page.getByTestId('search-problem').getByText(/regular expression/).waitFor()
+
+    // A glob that matches no file: the page says so, naming it, instead of "0 matches in every text file".
+    await page.getByLabel('Regular expression').uncheck()
+    await page.getByLabel('Search for').fill('kind')
+    await page.getByLabel('In files matching').fill('*.nonexistent')
+    await page.getByRole('button', { name: 'Search', exact: true }).click()
+    await page.getByTestId('search-no-files').waitFor()
+    assert.equal(await page.getByTestId('search-status').innerText(), 'No text file matched *.nonexistent: nothing was searched.')
+    // A glob the service cannot parse: its 400, at the glob's field.
+    await page.getByLabel('In files matching').fill('[')
+    await page.getByRole('button', { name: 'Search', exact: true }).click()
+    await page.getByTestId('search-problem').getByText(/invalid glob "\[": Missing closing/).waitFor()
+    assert.match(await page.getByTestId('search-problem').innerText(), /refused \(path\)/)
+    assert.equal(await page.getByLabel('In files matching').getAttribute('aria-invalid'), 'true')
   })
 
   it('the summary shows the cluster and its findings, each linking to its file', async () => {
@@ -310,6 +350,29 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     if (summary.cluster.version !== null) await shown.getByText(summary.cluster.version, { exact: false }).first().waitFor()
     if (summary.cluster.platform !== null) await shown.getByText(summary.cluster.platform, { exact: false }).first().waitFor()
     assert.equal(await page.getByTestId('problem-pods').locator('tbody tr').count(), summary.pods.problems.length)
+    // Each badge counts what its heading names, or says in words what it counts: a pod has a row per
+    // container with a problem, and warning events are listed in groups.
+    const badge = async (section: string): Promise<string> => await shown.getByRole('region', { name: section, exact: true }).getByTestId('findings-badge').innerText()
+    const podProblems = summary.pods.problems.length + summary.pods['problems-omitted']
+    const podsListed = new Set(summary.pods.problems.map((p: any) => `${p.namespace}/${p.pod}`)).size
+    assert.ok(podProblems > podsListed, 'the simulated cluster has a pod with more than one problem row')
+    assert.match(await badge('Pods'), new RegExp(`^${podProblems} problems in ${summary.pods['problems-omitted'] > 0 ? 'at least ' : ''}${podsListed} pods?$`))
+    const events = summary['warning-events']
+    assert.ok(events.events !== events.groups.length + events['groups-omitted'], 'the simulated cluster has more warning events than groups')
+    assert.equal(await badge('Warning events'), `${events.events} events`)
+    assert.match(await shown.getByRole('region', { name: 'Warning events', exact: true }).getByTestId('findings-total').innerText(),
+      new RegExp(`^${events.events} warning events .*, in ${events.groups.length + events['groups-omitted']} groups by reason and object`))
+    assert.equal(await badge('Cluster operators'), `${summary['cluster-operators'].problems.length} with problems`)
+    assert.equal(await badge('Nodes'), `${summary.nodes.problems.length} with problems`)
+    // Source paths wrap between names (after a slash, or at a hyphen inside a long name), never inside one.
+    const links = shown.locator('.mgc-file-link')
+    let wrapped = 0
+    for (let i = 0; i < await links.count(); i++) {
+      const breaks = await charsBeforeLineBreaks(links.nth(i))
+      wrapped += breaks.length
+      for (const char of breaks) assert.match(char, /[/-]/, `"${await links.nth(i).innerText()}" wraps after "${char}"`)
+    }
+    assert.ok(wrapped > 0, 'some source path is long enough to wrap')
     for (const section of Object.keys(summary.coverage.sections)) await page.getByTestId('coverage').getByText(section).first().waitFor()
     await accessible('the summary')
     await photograph('archive-summary.png')
@@ -347,6 +410,127 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     if (c.version !== null) await shown.getByText(`Version: ${c.version.earlier ?? 'not known'} → ${c.version.later ?? 'not known'}`).waitFor()
     await accessible('the comparison')
     await photograph('archive-compare.png')
+  })
+
+  it('compares forwards in time whichever run it is opened from, and bounds long lists', async () => {
+    const { page } = browser
+    const asked: string[] = []
+    page.on('request', (request) => { if (request.url().includes('/compare/')) asked.push(new URL(request.url()).pathname) })
+    // From the earlier run's page: the only other "nightly" is the later one, and the result still reads forwards.
+    await page.goto(`${service.url}/executions/${earlier.id}`)
+    await page.getByRole('tab', { name: 'Compare' }).click()
+    const select = page.getByLabel('Compare with', { exact: true })
+    await select.waitFor()
+    assert.equal(await select.inputValue(), String(later.id))
+    await page.getByRole('button', { name: 'Compare', exact: true }).click()
+    const shown = page.getByTestId('comparison')
+    await shown.getByText(`From #${earlier.id} to #${later.id}`).waitFor()
+    assert.deepEqual(asked, [`/must-gather/${later.id}/compare/${earlier.id}`])
+
+    // Of every pair of these runs, one whose comparison has a section of more than 50 entries.
+    const runs = [earlier, later, big, nested]
+    let long: { from: any, to: any, count: number } | undefined
+    for (const to of runs.slice(1)) {
+      for (const from of runs.filter((r) => r.id < to.id)) {
+        const c = (await service.json(`/must-gather/${to.id}/compare/${from.id}`)).body
+        const count = c.pods['new-problems'].length
+        if (count > 50 && (long === undefined || count > long.count)) long = { from, to, count }
+      }
+    }
+    assert.ok(long !== undefined, 'two simulator runs differ in more than 50 pods')
+    await page.goto(`${service.url}/executions/${long.to.id}`)
+    await page.getByRole('tab', { name: 'Compare' }).click()
+    await page.getByLabel('Any completed execution').check()
+    await select.locator(`option[value="${long.from.id}"]`).waitFor({ state: 'attached' })
+    await select.selectOption(String(long.from.id))
+    await page.getByRole('button', { name: 'Compare', exact: true }).click()
+    await shown.getByText(`From #${long.from.id} to #${long.to.id}`).waitFor()
+    const section = shown.getByRole('region', { name: 'Pods with new problems' })
+    assert.equal(await section.getByRole('listitem').count(), 50)
+    await accessible('a long comparison')
+    await section.getByRole('button', { name: `Show all ${long.count} pods with new problems` }).click()
+    await section.getByRole('listitem').nth(long.count - 1).waitFor()
+    assert.equal(await section.getByRole('listitem').count(), long.count)
+    assert.equal(await section.getByTestId('show-all').count(), 0)
+  })
+
+  it('on a narrow screen (390 px) the archive\'s download button and a long path\'s breadcrumb wrap instead of running off it', async () => {
+    const { page } = browser
+    const width = 390
+    /** The element lies inside the screen's width and shows all its text (nothing cut by overflow). */
+    const onScreen = async (element: Locator, what: string): Promise<void> => {
+      const box = await element.boundingBox()
+      assert.ok(box !== null, `${what} is shown`)
+      assert.ok(box.x >= 0 && box.x + box.width <= width, `${what} lies within the screen: x ${box.x}, width ${box.width}`)
+      assert.ok(await element.evaluate((node: any) => node.scrollWidth <= node.clientWidth), `${what} shows all its text`)
+    }
+    await page.setViewportSize({ width, height: 844 })
+    try {
+      await page.goto(`${service.url}/executions/${later.id}`)
+      await onScreen(page.getByTestId('download'), 'the download button')
+      await page.getByRole('tab', { name: 'Files' }).click()
+      // The image's directory has the longest name (quay-io-…-sha256-<64 hex digits>); down to a file two levels under it.
+      const deep = await findEntry(service, later.id, (e) => e.type === 'file' && e.path.split('/').length >= 5 && e.path.length > 120)
+      assert.ok(deep !== undefined, 'the archive has a file deep under the image\'s directory')
+      const parts = deep.path.split('/')
+      for (const part of parts.slice(0, -1)) await page.getByTestId('file-list').getByRole('button', { name: `Open directory ${part}` }).click()
+      await page.getByTestId('file-list').getByRole('button', { name: `View ${parts.at(-1) as string}` }).click()
+      await page.getByTestId('viewer-title').getByText(deep.path).waitFor()
+      const crumbs = page.getByTestId('path-crumbs').getByRole('listitem')
+      assert.equal(await crumbs.count(), parts.length + 1)
+      for (let i = 0; i < parts.length + 1; i++) await onScreen(crumbs.nth(i), `crumb ${i} (${i === 0 ? 'archive' : parts[i - 1] as string})`)
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 })
+    }
+  })
+
+  it('opening a folder or a file from far down a listing brings the path and the heading into sight', async () => {
+    const { page } = browser
+    // The directory (through the API) listing a folder of its own furthest down.
+    let dir = ''
+    let listing: Entry[] = []
+    let row = -1
+    for (const queue = ['']; queue.length > 0;) {
+      const path = queue.shift() as string
+      const entries = (await service.json<{ entries: Entry[] }>(`/must-gather/${later.id}/files?path=${encodeURIComponent(path)}&limit=100`)).body.entries
+      const last = entries.findLastIndex((e) => e.type === 'directory')
+      if (last > row) [dir, listing, row] = [path, entries, last]
+      for (const entry of entries) if (entry.type === 'directory') queue.push(entry.path)
+    }
+    assert.ok(row >= 5, `the archive has a directory listing a folder at row 5 or later (furthest: ${row})`)
+    // A short window: the listing's bottom row and its path are never in sight together.
+    const height = 400
+    await page.setViewportSize({ width: 1400, height })
+    const inSight = async (what: string, heading: string): Promise<void> => {
+      for (const [name, testId] of [['the path', 'path-crumbs'], [what, heading]] as Array<[string, string]>) {
+        const box = await page.getByTestId(testId).boundingBox()
+        assert.ok(box !== null && box.y >= 0 && box.y < height, `${name} is in sight after opening ${what}: y ${box?.y}`)
+      }
+    }
+    const openFromTheBottom = async (entry: Entry): Promise<void> => {
+      await page.goto(`${service.url}/executions/${later.id}`)
+      await page.getByRole('tab', { name: 'Files' }).click()
+      for (const part of dir === '' ? [] : dir.split('/')) await page.getByTestId('file-list').getByRole('button', { name: `Open directory ${part}`, exact: true }).click()
+      const row = page.getByTestId('file-list').locator(`tr[data-path="${entry.path}"]`)
+      await row.scrollIntoViewIfNeeded()
+      assert.ok((await page.getByTestId('path-crumbs').boundingBox() as { y: number }).y < 0, 'the path is out of sight at the bottom of the listing')
+      await row.getByRole('button', { name: new RegExp(`^(View|Open directory) ${entry.name}$`) }).click()
+    }
+    try {
+      const folder = listing[row] as Entry
+      await openFromTheBottom(folder)
+      await page.getByTestId('path-crumbs').getByText(folder.name).waitFor()
+      await page.getByTestId('file-list').locator('tbody tr').first().waitFor()
+      await inSight(`the folder ${folder.name}`, 'file-list')
+      const file = listing.findLast((e) => e.type === 'file')
+      if (file !== undefined && listing.indexOf(file) >= 5) {
+        await openFromTheBottom(file)
+        await page.locator('[data-testid="file-text"], [data-testid="binary-file"]').first().waitFor()
+        await inSight(`the file ${file.name}`, 'viewer-title')
+      }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 })
+    }
   })
 
   it('keyboard only: the Files tab, a directory and a file, each by Enter', async () => {

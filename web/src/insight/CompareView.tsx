@@ -4,6 +4,7 @@ import { Fragment, useEffect, useState } from 'react'
 import { ApiError, type Execution, getJson } from '../api'
 import { formatTime } from '../format'
 import { type Comparison, getComparison } from './archive-api'
+import { defaultOther, inTimeOrder } from './compare-order'
 import { FileLink, type OpenFile } from './FileLink'
 
 /**
@@ -15,7 +16,7 @@ export function CompareView ({ execution, openFile }: { execution: Execution, op
   const [sameName, setSameName] = useState(named)
   const [candidates, setCandidates] = useState<Execution[] | undefined>()
   const [other, setOther] = useState('')
-  const [comparison, setComparison] = useState<{ other: Execution, result: Comparison } | undefined>()
+  const [comparison, setComparison] = useState<{ earlier: Execution, later: Execution, result: Comparison } | undefined>()
   const [comparing, setComparing] = useState(false)
   const [problem, setProblem] = useState<string | undefined>()
 
@@ -27,9 +28,8 @@ export function CompareView ({ execution, openFile }: { execution: Execution, op
     getJson<Execution[]>(`/must-gather?${query}`, { signal: abort.signal }).then((list) => {
       const others = list.filter((e) => e.id !== execution.id && e['archive-name'] !== '' && !e.expired)
       setCandidates(others)
-      // The run just before this one is what people usually compare with.
-      const earlier = others.find((e) => e.id < execution.id) ?? others[0]
-      setOther(earlier === undefined ? '' : String(earlier.id))
+      const preselected = defaultOther(execution, others)
+      setOther(preselected === undefined ? '' : String(preselected.id))
     }, (error: unknown) => { if (!abort.signal.aborted) setProblem((error as Error).message) })
     return () => abort.abort()
   }, [execution, sameName])
@@ -40,7 +40,9 @@ export function CompareView ({ execution, openFile }: { execution: Execution, op
     if (picked === undefined) return
     setComparing(true)
     setProblem(undefined)
-    getComparison(execution.id, picked.id).then((result) => setComparison({ other: picked, result }), (error: unknown) => {
+    // The service compares from its second run to its first: the earlier goes second, whichever page this is.
+    const { earlier, later } = inTimeOrder(execution, picked)
+    getComparison(later.id, earlier.id).then((result) => setComparison({ earlier, later, result }), (error: unknown) => {
       setComparison(undefined)
       setProblem(error instanceof ApiError || error instanceof Error ? error.message : String(error))
     }).finally(() => setComparing(false))
@@ -69,7 +71,7 @@ export function CompareView ({ execution, openFile }: { execution: Execution, op
         <div><Button type='submit' variant='primary' isDisabled={other === '' || comparing} isLoading={comparing}>Compare</Button></div>
       </Form>
       {problem !== undefined && <Alert variant='danger' isInline className='mgc-mt-md' title='The comparison could not be made' data-testid='compare-problem'>{problem}</Alert>}
-      {comparison !== undefined && <ComparisonView earlier={comparison.other} later={execution} c={comparison.result} openFile={openFile} />}
+      {comparison !== undefined && <ComparisonView earlier={comparison.earlier} later={comparison.later} c={comparison.result} openFile={openFile} />}
     </div>
   )
 }
@@ -102,10 +104,28 @@ function ComparisonView ({ earlier, later, c, openFile }: { earlier: Execution, 
       {changed.map(([title, items]) => (
         <section key={title} aria-label={title} className='mgc-mb-md'>
           <Title headingLevel='h4'>{title} <Label isCompact>{items.length}</Label></Title>
-          <List>{items.map((item, i) => <ListItem key={i}>{item}</ListItem>)}</List>
+          <BoundedList title={title} items={items} />
         </section>
       ))}
     </section>
+  )
+}
+
+/** Lists stay short until asked: two runs of a busy cluster can differ in hundreds of pods. */
+const SHOWN_AT_FIRST = 50
+
+function BoundedList ({ title, items }: { title: string, items: React.ReactNode[] }): React.ReactNode {
+  const [all, setAll] = useState(false)
+  const shown = all ? items : items.slice(0, SHOWN_AT_FIRST)
+  return (
+    <>
+      <List>{shown.map((item, i) => <ListItem key={i}>{item}</ListItem>)}</List>
+      {shown.length < items.length && (
+        <Button variant='link' isInline onClick={() => setAll(true)} aria-label={`Show all ${items.length} ${title.toLowerCase()}`} data-testid='show-all'>
+          Show all {items.length}
+        </Button>
+      )}
+    </>
   )
 }
 

@@ -1,6 +1,6 @@
 import { Alert, Breadcrumb, BreadcrumbItem, Button, FormSelect, FormSelectOption, Spinner } from '@patternfly/react-core'
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 
 import { ApiError } from '../api'
 import { formatBytes, formatTime } from '../format'
@@ -24,8 +24,14 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
   const [page, setPage] = useState<DirectoryPage | undefined>()
   const [problem, setProblem] = useState<string | undefined>()
   const { dir, file } = location
+  const top = useRef<HTMLDivElement>(null)
 
   useEffect(() => { setOffset(0) }, [dir])
+  // A folder or a file opened from far down a listing: the page keeps its scroll, so bring the path back into sight.
+  useEffect(() => {
+    const element = top.current
+    if (element !== null && element.getBoundingClientRect().top < 0) element.scrollIntoView({ block: 'start' })
+  }, [dir, file])
   useEffect(() => {
     if (file !== undefined) return
     const abort = new AbortController()
@@ -42,7 +48,7 @@ export function FileBrowser ({ id, location, onLocation }: { id: number, locatio
   }
 
   return (
-    <div data-testid='file-browser'>
+    <div data-testid='file-browser' ref={top}>
       <PathCrumbs dir={dir} file={file} onDir={(d) => onLocation({ dir: d })} />
       {file !== undefined
         ? <FileViewer key={`${file}:${location.line ?? ''}:${location.offset ?? ''}`} id={id} path={file} {...(location.line !== undefined && { line: location.line })} {...(location.offset !== undefined && { offset: location.offset })} />
@@ -109,7 +115,7 @@ function PathCrumbs ({ dir, file, onDir }: { dir: string, file: string | undefin
   const crumbs = [{ label: 'archive', path: '' }, ...parts.map((part, i) => ({ label: part, path: parts.slice(0, i + 1).join('/') }))]
   const fileName = file?.slice(file.lastIndexOf('/') + 1)
   return (
-    <Breadcrumb className='mgc-mb-md' aria-label='Path in the archive' data-testid='path-crumbs'>
+    <Breadcrumb className='mgc-mb-md mgc-crumbs' aria-label='Path in the archive' data-testid='path-crumbs'>
       {crumbs.map((crumb, i) => {
         const current = fileName === undefined && i === crumbs.length - 1
         return current

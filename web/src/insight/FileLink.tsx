@@ -1,4 +1,5 @@
 import { Button } from '@patternfly/react-core'
+import { Fragment } from 'react'
 
 /** Opens a file in the viewer, at a line (and, when search found it, where that line starts, in bytes). */
 export type OpenFile = (path: string, line?: number, offset?: number) => void
@@ -16,7 +17,13 @@ export function FileLink ({ path, line, offset, openFile, children }: { path: st
     <Button
       variant='link' isInline className='mgc-file-link' {...(!text.includes(path) && { 'aria-label': `${text} ${where}` })}
       onClick={() => openFile(path, line ?? undefined, offset)}
-    >{text}
+    ><BreakAfterSlashes text={text} />
     </Button>
   )
+}
+
+/** The text with a line-break opportunity after each `/`: a long path wraps between its names, not inside one. */
+function BreakAfterSlashes ({ text }: { text: string }): React.ReactNode {
+  const parts = text.split('/')
+  return <>{parts.map((part, i) => i < parts.length - 1 ? <Fragment key={i}>{part}/<wbr /></Fragment> : part)}</>
 }

@@ -20,6 +20,7 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
   const [matches, setMatches] = useState<SearchMatch[]>([])
   const [end, setEnd] = useState<SearchEnd | 'stopped' | 'cut' | undefined>()
   const [running, setRunning] = useState(false)
+  const [searchedGlob, setSearchedGlob] = useState('')
   const [problem, setProblem] = useState<ApiError | undefined>()
   const abort = useRef<AbortController | undefined>(undefined)
 
@@ -35,6 +36,7 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
     setEnd(undefined)
     setProblem(undefined)
     setRunning(true)
+    setSearchedGlob(glob)
     streamSearch(id, { q, regex, ignoreCase, path: glob, limit: LIMIT }, (more) => {
       if (!controller.signal.aborted) setMatches((before) => [...before, ...more])
     }, controller.signal).then((last) => {
@@ -66,7 +68,7 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
           <Checkbox id='search-ignore-case' label='Ignore case' isChecked={ignoreCase} onChange={(_e, checked) => setIgnoreCase(checked)} />
         </FormGroup>
         <FormGroup label='In files matching' fieldId='search-path'>
-          <TextInput id='search-path' value={glob} onChange={(_e, value) => setGlob(value)} aria-describedby='search-path-help' placeholder='e.g. **/*.log' />
+          <TextInput id='search-path' value={glob} onChange={(_e, value) => setGlob(value)} aria-describedby='search-path-help' placeholder='e.g. **/*.log' validated={problem?.field === 'path' ? 'error' : 'default'} />
           <FormHelperText><HelperText><HelperTextItem id='search-path-help'>Optional glob; without a slash it is matched against the file name.</HelperTextItem></HelperText></FormHelperText>
         </FormGroup>
         <ActionGroup>
@@ -80,7 +82,7 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
       )}
       <div role='status' aria-live='polite' className='mgc-mt-md' data-testid='search-status'>
         {running && `Searching… ${matches.length} matches so far.`}
-        {!running && end !== undefined && <EndText end={end} count={matches.length} />}
+        {!running && end !== undefined && <EndText end={end} count={matches.length} glob={searchedGlob} />}
       </div>
       {matches.length > 0 && (
         <ol className='mgc-search-results mgc-mt-sm' aria-label='Search results' data-testid='search-results'>
@@ -103,10 +105,16 @@ export function SearchView ({ id, openFile }: { id: number, openFile: OpenFile }
   )
 }
 
-function EndText ({ end, count }: { end: SearchEnd | 'stopped' | 'cut', count: number }): React.ReactNode {
+function EndText ({ end, count, glob }: { end: SearchEnd | 'stopped' | 'cut', count: number, glob: string }): React.ReactNode {
   const found = `${count} ${count === 1 ? 'match' : 'matches'}`
   if (end === 'stopped') return <>Stopped by you after {found}.</>
   if (end === 'cut') return <>The connection ended before the search said it was done: {found} so far.</>
+  // Nothing searched: "0 matches in every text file" would read as if the text were nowhere in the archive.
+  if (end.complete && end.filesSearched === 0) {
+    return glob !== ''
+      ? <span data-complete='true' data-testid='search-no-files'>No text file matched <code className='mgc-mono'>{glob}</code>: nothing was searched.</span>
+      : <span data-complete='true' data-testid='search-no-files'>The archive has no text file to search.</span>
+  }
   if (end.complete) return <span data-complete='true'>Search complete: {found} in every text file.</span>
   return <span data-complete='false'>Search cut short ({end.reason ?? 'no reason given'}){end.message !== undefined && `: ${end.message}`}. {found} shown.</span>
 }

@@ -58,7 +58,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
         {c['version-conditions'].length > 0 && <Term name='Version conditions'><Conditions conditions={c['version-conditions']} /></Term>}
       </DescriptionList>
 
-      <Findings title='Cluster operators' total={s['cluster-operators'].total} count={s['cluster-operators'].problems.length} noun='operators' healthy='Every operator is Available, not Degraded and not Progressing.'>
+      <Findings title='Cluster operators' total={s['cluster-operators'].total} count={s['cluster-operators'].problems.length} badge={`${s['cluster-operators'].problems.length} with problems`} noun='operators' healthy='Every operator is Available, not Degraded and not Progressing.'>
         <Table aria-label='Cluster operators with problems' variant='compact'>
           <Thead><Tr><Th modifier='wrap'>Operator</Th><Th modifier='wrap'>Problems</Th><Th modifier='wrap'>Messages</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
@@ -74,7 +74,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
         </Table>
       </Findings>
 
-      <Findings title='Nodes' total={s.nodes.total} count={s.nodes.problems.length} noun='nodes' healthy='Every node is Ready and reports no pressure.'>
+      <Findings title='Nodes' total={s.nodes.total} count={s.nodes.problems.length} badge={`${s.nodes.problems.length} with problems`} noun='nodes' healthy='Every node is Ready and reports no pressure.'>
         <Table aria-label='Nodes with problems' variant='compact'>
           <Thead><Tr><Th modifier='wrap'>Node</Th><Th modifier='wrap'>Roles</Th><Th modifier='wrap'>Problems</Th><Th modifier='wrap'>Messages</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
@@ -91,7 +91,7 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
         </Table>
       </Findings>
 
-      <Findings title='Pods' total={s.pods.total} count={s.pods.problems.length} omitted={s.pods['problems-omitted']} noun='pods' healthy='No pod is failing, waiting, not ready or restarting.'>
+      <Findings title='Pods' total={s.pods.total} count={s.pods.problems.length} omitted={s.pods['problems-omitted']} badge={podBadge(s.pods)} noun='pods' healthy='No pod is failing, waiting, not ready or restarting.'>
         <Table aria-label='Pods with problems' variant='compact' data-testid='problem-pods'>
           <Thead><Tr><Th modifier='wrap'>Namespace</Th><Th modifier='wrap'>Pod</Th><Th modifier='wrap'>Container</Th><Th modifier='wrap'>Reason</Th><Th modifier='wrap'>Restarts</Th><Th modifier='wrap'>Last exit code</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
@@ -110,7 +110,12 @@ export function SummaryView ({ id, openFile }: { id: number, openFile: OpenFile 
         </Table>
       </Findings>
 
-      <Findings title='Warning events' total={events.events} count={events.groups.length} omitted={events['groups-omitted']} noun='warning events' healthy='No warning events.' totalText={`${events.events} warning events (${events.occurrences} occurrences${events['untyped-events'] > 0 ? `, ${events['untyped-events']} without a type taken as warnings by their reason` : ''})`}>
+      <Findings
+        title='Warning events' count={events.groups.length} badge={`${events.events} ${events.events === 1 ? 'event' : 'events'}`} noun='warning events' healthy='No warning events.'
+        totalText={`${events.events} warning events (${events.occurrences} occurrences${events['untyped-events'] > 0 ? `, ${events['untyped-events']} without a type taken as warnings by their reason` : ''})` +
+          `, in ${events.groups.length + events['groups-omitted']} groups by reason and object` +
+          (events['groups-omitted'] > 0 ? `; the ${events.groups.length} largest are listed` : '')}
+      >
         <Table aria-label='Top warning events' variant='compact' data-testid='warning-events'>
           <Thead><Tr><Th modifier='wrap'>Count</Th><Th modifier='wrap'>Reason</Th><Th modifier='wrap'>Object</Th><Th modifier='wrap'>Last message</Th><Th modifier='wrap'>Source</Th></Tr></Thead>
           <Tbody>
@@ -194,17 +199,34 @@ function Term ({ name, children }: { name: string, children: React.ReactNode }):
 }
 
 /** A section of findings: a heading with the count, then the table, or a sentence when there is nothing to show. */
-function Findings ({ title, total, count, omitted = 0, noun, healthy, totalText, children }: {
-  title: string, total?: number, count: number, omitted?: number, noun: string, healthy: string, totalText?: string, children: React.ReactNode
+/**
+ * A section of findings: a heading with a badge, then the table, or a
+ * sentence when there is nothing to show. The badge counts the rows (and those
+ * not listed) unless `badge` says in words what it counts: a row is not always
+ * one of what the heading names (a pod has a row per container; events are
+ * listed in groups).
+ */
+function Findings ({ title, total, count, omitted = 0, badge, noun, healthy, totalText, children }: {
+  title: string, total?: number, count: number, omitted?: number, badge?: string, noun: string, healthy: string, totalText?: string, children: React.ReactNode
 }): React.ReactNode {
   const of = totalText ?? (total === undefined ? '' : `${total} ${noun} read`)
   return (
     <section className='mgc-mb-lg' aria-label={title}>
-      <Title headingLevel='h3' className='mgc-mb-sm'>{title} <Label isCompact color={count > 0 ? 'orange' : 'green'}>{count + omitted}</Label></Title>
-      {of !== '' && <p className='mgc-subtle mgc-mb-sm'>{of}{omitted > 0 && `; ${omitted} more not listed`}</p>}
+      <Title headingLevel='h3' className='mgc-mb-sm'>{title} <Label isCompact color={count > 0 ? 'orange' : 'green'} data-testid='findings-badge'>{badge ?? count + omitted}</Label></Title>
+      {of !== '' && <p className='mgc-subtle mgc-mb-sm' data-testid='findings-total'>{of}{omitted > 0 && `; ${omitted} more not listed`}</p>}
       {count > 0 ? children : <p>{healthy}</p>}
     </section>
   )
+}
+
+/** "6 problems in 3 pods": a pod has a row per container with a problem (and one for the pod as a whole). */
+function podBadge (pods: Summary['pods']): string {
+  const problems = pods.problems.length + pods['problems-omitted']
+  if (problems === 0) return '0 problems'
+  const listed = new Set(pods.problems.map((p) => `${p.namespace}/${p.pod}`)).size
+  // Of the rows not listed only their number is known: their pods may be new ones or listed ones.
+  const inPods = pods['problems-omitted'] > 0 ? `at least ${listed}` : String(listed)
+  return `${problems} ${problems === 1 ? 'problem' : 'problems'} in ${inPods} ${listed === 1 ? 'pod' : 'pods'}`
 }
 
 function Problems ({ problems }: { problems: string[] }): React.ReactNode {

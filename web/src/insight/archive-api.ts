@@ -79,7 +79,7 @@ export async function downloadWithToken (url: string, name: string): Promise<voi
 
 /** `offset`: where the line starts in its file, in bytes. */
 export interface SearchMatch { file: string, line: number, offset: number, text: string }
-export interface SearchEnd { complete: boolean, reason?: string, message?: string, [more: string]: unknown }
+export interface SearchEnd { complete: boolean, reason?: string, message?: string, filesSearched?: number, [more: string]: unknown }
 
 export interface SearchQuery { q: string, regex: boolean, ignoreCase: boolean, path: string, limit: number }
 

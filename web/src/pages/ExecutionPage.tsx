@@ -162,6 +162,11 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
           <Alert variant='danger' isInline title='The execution failed' className='mgc-mb-md' data-testid='error-message'>{e['error-message']}</Alert>
         )}
         <Title headingLevel='h2' className='mgc-mb-sm'>Archive</Title>
+        {hasArchive && e.status === 'error' && (
+          <Alert variant='warning' isInline className='mgc-mb-md' title='This archive may be incomplete' data-testid='archive-incomplete'>
+            The execution failed (its error is above): the archive holds only what was gathered before it failed.
+          </Alert>
+        )}
         {hasArchive
           ? (
             <DescriptionList isHorizontal isCompact className='mgc-mb-lg' aria-label='Archive'>
@@ -170,7 +175,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
                 <DescriptionListDescription>
                   <Button
                     variant='primary' component='a' href={`/must-gather/${e.id}/data`} download={e['archive-name']}
-                    onClick={(event: React.MouseEvent) => { download(event).catch(() => {}) }} data-testid='download'
+                    onClick={(event: React.MouseEvent) => { download(event).catch(() => {}) }} data-testid='download' className='mgc-wrap-button'
                   >Download {e['archive-name']}
                   </Button>
                   {downloadProblem !== undefined && <Alert variant='danger' isInline isPlain title={`Download failed: ${downloadProblem}`} />}
