@@ -271,6 +271,27 @@ describe('web console (AUTH_MODE=none)', { skip }, () => {
     await page.getByLabel('Image(s)').waitFor()
   })
 
+  it('a redacted execution says so by its archive, with its counts, and its report downloads', async () => {
+    const { page } = browser
+    const { body } = await service.post({ image: `${SIM_IMAGE}:latest`, redact: true })
+    const done = await waitForFinish(service, body.id)
+    assert.equal(done.status, 'completed', done['error-message'])
+    assert.ok(done['redaction-counts'].IP > 0, 'the simulator tree holds addresses')
+    await page.goto(`${service.url}/executions/${done.id}`)
+    const said = page.getByTestId('archive-redaction')
+    await said.waitFor()
+    assert.match(await said.innerText(), new RegExp(`IP ${done['redaction-counts'].IP.toLocaleString('en-US')}`))
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('redaction-report').click()])
+    assert.equal(download.suggestedFilename(), `redaction-report-${done.id}.json`)
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8'))
+    assert.deepEqual(saved, (await service.json(`/must-gather/${done.id}/redaction-report`)).body)
+    // An execution that was not redacted has no such row.
+    const plain = await waitForFinish(service, (await service.post({ image: `${SIM_IMAGE}:latest` })).body.id)
+    await page.goto(`${service.url}/executions/${plain.id}`)
+    await page.getByTestId('download').waitFor()
+    assert.equal(await page.getByTestId('archive-redaction').count(), 0)
+  })
+
   it('dark theme follows the system', async () => {
     const dark = await openBrowser({ colorScheme: 'dark' })
     try {

@@ -25,6 +25,7 @@ import { durationSeconds, formatBytes, formatDuration, formatTime } from '../for
 import { followLink, navigate } from '../router'
 import { StatusLabel } from '../status'
 import { OutputView } from './OutputView'
+import { RedactionReportButton } from './RedactionReportButton'
 
 // Summary, files, search and comparison: loaded only when an execution with an archive is shown.
 const ArchiveInsight = lazy(async () => await import('../insight/ArchiveInsight'))
@@ -133,7 +134,7 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
     ['Duration', duration === undefined ? '—' : formatDuration(duration)],
     ['Redacted', e['redaction-counts'] === null
       ? 'no'
-      : <span key='r' data-testid='redaction-counts'>yes: {Object.entries(e['redaction-counts']).map(([rule, count]) => `${rule} ${count.toLocaleString()}`).join(' · ') || 'nothing to replace'}</span>]
+      : <span key='r' data-testid='redaction-counts'>yes: {redactionSummary(e['redaction-counts'])}</span>]
   ]
   const options: Array<[string, string]> = [
     ['Image stream', e['image-stream']], ['Node name', e['node-name']], ['Node selector', e['node-selector']],
@@ -185,6 +186,18 @@ export function ExecutionPage ({ id }: { id: string }): React.ReactNode {
                 <DescriptionListTerm>Size</DescriptionListTerm>
                 <DescriptionListDescription data-testid='archive-size'>{formatBytes(e['archive-size'])} ({e['archive-size'].toLocaleString()} bytes)</DescriptionListDescription>
               </DescriptionListGroup>
+              {e['redaction-counts'] !== null && (
+                <DescriptionListGroup>
+                  <DescriptionListTerm>Redacted</DescriptionListTerm>
+                  <DescriptionListDescription>
+                    <p className='mgc-mb-sm' data-testid='archive-redaction'>
+                      Addresses and names were replaced before packing: {redactionSummary(e['redaction-counts'])}. The
+                      report maps each replacement to its original: keep it as private as the raw archive.
+                    </p>
+                    <RedactionReportButton id={e.id} />
+                  </DescriptionListDescription>
+                </DescriptionListGroup>
+              )}
               <DescriptionListGroup>
                 <DescriptionListTerm>SHA-256</DescriptionListTerm>
                 <DescriptionListDescription>
@@ -235,4 +248,9 @@ function Crumbs ({ title }: { title: string }): React.ReactNode {
       <BreadcrumbItem isActive>{title}</BreadcrumbItem>
     </Breadcrumb>
   )
+}
+
+/** Per rule, how many values were replaced: `IP 92,351 · MAC 3`. */
+function redactionSummary (counts: Record<string, number>): string {
+  return Object.entries(counts).map(([rule, count]) => `${rule} ${count.toLocaleString()}`).join(' · ') || 'nothing to replace'
 }
