@@ -206,6 +206,8 @@ function writeWhole (abs: string, text: string): void {
   const length = buffer.write(text, 'latin1')
   // Written over, then cut to length, rather than emptied first ('w'): ext4 flushes a file emptied
   // and written again when it is closed (auto_da_alloc), which cost more system time than the rest.
+  // A crash in between leaves redacted text followed by original bytes, as 'w' would leave a cut file:
+  // either way the tree is never packed as it is, and the next start redacts it again.
   const fd = openSync(abs, 'r+')
   try {
     for (let done = 0; done < length;) done += writeSync(fd, buffer, done, length - done, done)

@@ -35,7 +35,9 @@ export interface CompiledRule {
   /**
    * A cheaper form of the rule for the lines of a text where `unless` finds
    * nothing: there it finds everything `regex` would replace, and replaces it
-   * the same way. Lines are cut at `\n`, which no pattern matches across.
+   * the same way. (IP: one thing more, a dashed IPv4 address glued after a
+   * colon and hex, `a:b:10-0-1-2`, which `regex` takes for an IPv6 candidate
+   * up to `:10`.) Lines are cut at `\n`, which no pattern matches across.
    */
   narrow?: { unless: RegExp, regex: RegExp, replace: ReplaceMatch }
 }

@@ -135,10 +135,11 @@ async function walk (dir: string, prefix = '', found: Entry[] = [], slice = { si
       await walk(dir, rel, found, slice)
     } else if (dirent.isFile()) found.push({ rel, kind: 'file', size: lstatSync(join(dir, rel)).size })
     // sockets, FIFOs, devices: nothing a gather image should write; left alone and never read.
-  }
-  if (performance.now() - slice.since > WALK_SLICE_MS) {
-    await new Promise((resolve) => setImmediate(resolve))
-    slice.since = performance.now()
+    // Checked at every entry: one flat directory of many files (on slow storage) must not hold the loop either.
+    if (performance.now() - slice.since > WALK_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve))
+      slice.since = performance.now()
+    }
   }
   return found
 }

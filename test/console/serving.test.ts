@@ -106,9 +106,17 @@ describe('serving the console', () => {
       assert.match(response.headers.get('content-type') ?? '', /^text\/html/, path)
       assert.match(await response.text(), /<div id="root">/, path)
     }
-    // A real route keeps its own answer; a script asking for JSON gets the API's.
+    // A real route keeps its own answer; a script asking for JSON gets the API's, with the API's policy.
     assert.equal((await service.fetch('/must-gather/1', { headers: { Accept: accept } })).status, 401)
-    assert.equal((await service.fetch('/foo', { headers: { Accept: 'application/json' } })).status, 401)
+    const api = await service.fetch('/foo', { headers: { Accept: 'application/json' } })
+    assert.equal(api.status, 401)
+    assert.match(api.headers.get('content-security-policy') ?? '', /^default-src 'none'/)
+    // The page revalidated (304) keeps the page's policy: the browser updates its cached page's headers.
+    const page = await service.fetch('/foo', { headers: { Accept: accept } })
+    const again = await service.fetch('/foo', { headers: { Accept: accept, 'If-None-Match': page.headers.get('etag') ?? '' } })
+    assert.equal(again.status, 304)
+    assert.equal(again.headers.get('content-security-policy'), page.headers.get('content-security-policy'))
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/)
   })
 })
 

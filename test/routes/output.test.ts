@@ -26,7 +26,7 @@ describe('GET /must-gather/:id/output?follow=true', () => {
         if (done) break
         // Asked as soon as the first bytes arrive: oc (slow-3) still has seconds of output ahead.
         if (stateAtFirstChunk === undefined && value.length > 0) {
-          stateAtFirstChunk = service.json(`/must-gather/${body.id}`).then((r) => `${r.body.status}/${r.body.phase}`)
+          stateAtFirstChunk = service.json(`/must-gather/${body.id}`).then((r) => `${r.body.status}/${r.body.phase}`, (error: unknown) => `failed: ${String(error)}`)
         }
         text += Buffer.from(value).toString('utf8')
       }
@@ -42,7 +42,7 @@ describe('GET /must-gather/:id/output?follow=true', () => {
     for (const { text, stateAtFirstChunk } of followers) {
       assert.equal(text, whole)
       // Output held back until oc exited would first arrive in cleaning-up or later.
-      assert.match(stateAtFirstChunk ?? '', /^inprogress\/(starting|namespace-created|pod-created|gathering)$/, 'output arrived while oc was still running')
+      assert.match(stateAtFirstChunk ?? '', /^inprogress\/(starting|namespace-created|pod-created|gathering|downloading)$/, 'output arrived while oc was still running')
     }
     assert.match(whole, /Reprinting Cluster State:/)
   })

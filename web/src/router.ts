@@ -15,7 +15,8 @@ export function placeOf (pathname: string): Place {
   return { page: 'unknown' }
 }
 
-const NAVIGATED = 'console:navigated'
+/** The event navigate() sends: the address changed without a page load. */
+export const NAVIGATED = 'console:navigated'
 
 export function navigate (path: string, { replace = false } = {}): void {
   if (replace) history.replaceState(null, '', path)

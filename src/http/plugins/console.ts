@@ -66,7 +66,10 @@ export async function consolePlugin (app: FastifyInstance, { dir = CONSOLE_DIR }
 
   // After the service's own header hook (registered before): the console's page gets its wider policy.
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('Content-Security-Policy', PAGE_CSP)
+    // The catch-all's API answers (401, JSON 404) keep the API's policy. A 304 keeps the page's: a
+    // browser updates its cached page's headers from it.
+    const apiAnswer = request.routeOptions.url === '/*' && reply.statusCode !== 304 && !String(reply.getHeader('content-type') ?? '').startsWith('text/html')
+    if (!apiAnswer) reply.header('Content-Security-Policy', PAGE_CSP)
     return payload
   })
 

@@ -65,9 +65,10 @@ export function FileViewer ({ id, path, line, offset }: { id: number, path: stri
   /** Reads a chunk from `from` and keeps it from its first line start on (`from` itself when 0). */
   const openAt = async (from: number, signal: AbortSignal, number: (kept: Uint8Array, keptStart: number) => number | undefined): Promise<Loaded> => {
     const chunk = await readFileRange(id, path, from, CHUNK_BYTES, signal)
-    const cut = from === 0 ? 0 : chunk.bytes.indexOf(NEWLINE) + 1
-    const kept = cut === 0 && from > 0 ? new Uint8Array() : chunk.bytes.subarray(cut)
-    const start = from + (cut === 0 && from > 0 ? chunk.bytes.length : cut)
+    // From the first line that starts in the chunk; in a line longer than the chunk, from its first whole character.
+    const cut = from === 0 ? 0 : (chunk.bytes.indexOf(NEWLINE) + 1 || firstCharacter(chunk.bytes))
+    const kept = chunk.bytes.subarray(cut)
+    const start = from + cut
     const end = from + chunk.bytes.length
     decoder.current = new TextDecoder('utf-8')
     const loadedNow: Loaded = {
@@ -93,8 +94,10 @@ export function FileViewer ({ id, path, line, offset }: { id: number, path: stri
       }
       const { line: wanted, offset: at } = opening
       if (wanted !== undefined && at !== undefined && at > CHUNK_BYTES - LEAD_BYTES) {
-        // Search said where the line starts: read around it, and number the lines back from it.
-        return await openAt(at - LEAD_BYTES, abort.signal, (kept, start) => wanted - count(kept.subarray(0, Math.max(0, at - start)), NEWLINE))
+        // Search said where the line starts: read around it, and number the lines back from it
+        // (an address edited by hand can say anything: never below 1, and past the end reads the start).
+        const around = await openAt(at - LEAD_BYTES, abort.signal, (kept, start) => Math.max(1, wanted - count(kept.subarray(0, Math.max(0, at - start)), NEWLINE)))
+        if (at < around.size) return around
       }
       let current = await openAt(0, abort.signal, () => 1)
       // A line whose offset is not known: keep loading until it is in (or the file ends).
@@ -202,6 +205,13 @@ function extent (loaded: Loaded, lines: number): string {
   return end >= size
     ? `Showing ${where}, the last ${formatBytes(size - start)} of ${formatBytes(size)}`
     : `Showing ${where}: ${formatBytes(end - start)} from byte ${start.toLocaleString('en-US')} of ${formatBytes(size)}`
+}
+
+/** The index of the first byte that starts a UTF-8 character (not a continuation byte 10xxxxxx). */
+function firstCharacter (bytes: Uint8Array): number {
+  let i = 0
+  while (i < bytes.length && i < 4 && ((bytes[i] as number) & 0xc0) === 0x80) i++
+  return i
 }
 
 function count (bytes: Uint8Array, value: number): number {

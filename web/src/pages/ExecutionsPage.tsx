@@ -22,7 +22,7 @@ import { useEffect, useMemo, useState } from 'react'
 
 import { ApiError, ConditionalGet, type Execution, POLL_MS } from '../api'
 import { durationSeconds, formatAge, formatBytes, formatDuration } from '../format'
-import { executionPath, followLink, navigate } from '../router'
+import { executionPath, followLink, navigate, NAVIGATED } from '../router'
 import { StatusLabel } from '../status'
 
 const PAGE_SIZES = [20, 50, 100]
@@ -57,6 +57,24 @@ export function ExecutionsPage (): React.ReactNode {
     const search = listSearchOf({ status, name: nameFilter, perPage, offset })
     if (location.pathname === '/' && search !== location.search) history.replaceState(null, '', `/${search}`)
   }, [status, nameFilter, perPage, offset])
+  // Went to while shown (the brand link's bare `/`, or Back and Forward between lists): the address decides.
+  useEffect(() => {
+    const follow = (): void => {
+      if (location.pathname !== '/') return
+      const view = listViewOf(location.search)
+      setStatus(view.status)
+      setName(view.name)
+      setNameFilter(view.name)
+      setPerPage(view.perPage)
+      setOffset(view.offset)
+    }
+    window.addEventListener('popstate', follow)
+    window.addEventListener(NAVIGATED, follow)
+    return () => {
+      window.removeEventListener('popstate', follow)
+      window.removeEventListener(NAVIGATED, follow)
+    }
+  }, [])
 
   useEffect(() => {
     let stopped = false
