@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 
+import { NotAFileError } from '../archive/errors.js'
 import { ArchiveReaderCache, type Lease } from '../archive/reader-cache.js'
 import { search, type SearchEnd, type SearchMatch } from '../archive/search.js'
 import { baseName } from '../archive/paths.js'
@@ -126,7 +127,10 @@ export const archiveFilesRoutes: TypedPlugin<ArchiveFilesRoutesOptions> = async 
     let streaming = false
     try {
       const path = request.params['*']
-      const { size } = await reader.stat(path).then((entry) => entry.type === 'hardlink' ? reader.stat(entry.link ?? '') : entry)
+      const entry = await reader.stat(path).then((found) => found.type === 'hardlink' ? reader.stat(found.link ?? '') : found)
+      // Before the range: a directory's size (0) would make any range "outside the file" (416) instead of this 400.
+      if (entry.type !== 'file') throw new NotAFileError(entry.path, entry.type)
+      const { size } = entry
       let start = 0
       let end = size
       const header = request.headers.range

@@ -69,6 +69,12 @@ describe('archive routes: /files, /files/<path>, /search', () => {
     assert.equal(part.headers['content-range'], `bytes 10-19/${disk.length}`)
     assert.ok(part.rawPayload.equals(disk.subarray(10, 20)))
     assert.equal((await app.inject({ url: `/must-gather/${id}/files/${path}`, headers: { range: `bytes=${disk.length}-` } })).statusCode, 416)
+    // A directory is no file, asked with a range or without.
+    for (const headers of [{}, { range: 'bytes=0-99' }]) {
+      const folder = await app.inject({ url: `/must-gather/${id}/files/${image}/cluster-scoped-resources`, headers })
+      assert.equal(folder.statusCode, 400, JSON.stringify(headers))
+      assert.match(folder.json().error, /is a directory, not a regular file/)
+    }
     const html = await app.inject(`/must-gather/${id}/files/${top}/event-filter.html`)
     assert.equal(html.headers['content-type'], 'text/plain; charset=utf-8')
     assert.match(String(html.headers['content-disposition']), /^attachment; filename\*=UTF-8''event-filter\.html$/)

@@ -241,6 +241,12 @@ describe('web console: inside the archive (AUTH_MODE=none)', { skip }, () => {
     const above = folder.includes('/') ? folder.slice(0, folder.lastIndexOf('/')) : ''
     await page.getByTestId('file-list').locator(`tr[data-path="${folder}"]`).waitFor()
     assert.equal(new URL(page.url()).searchParams.get('dir') ?? '', above)
+    // An edited offset past the file's end: the file from its start, the line marked all the same.
+    await page.goto(`${service.url}/executions/${later.id}?tab=files&file=${encodeURIComponent(yaml.path)}&line=3&offset=999999999`)
+    await page.locator('.mgc-line-target[data-line="3"]').waitFor()
+    // A folder named as a file: the service's reason.
+    await page.goto(`${service.url}/executions/${later.id}?tab=files&file=${encodeURIComponent(folder)}`)
+    await page.getByText('is a directory, not a regular file').waitFor()
     // A malformed address shows the summary.
     await page.goto(`${service.url}/executions/${later.id}?tab=nonsense&line=x`)
     assert.equal(await page.getByRole('tab', { name: 'Summary' }).getAttribute('aria-selected'), 'true')

@@ -52,7 +52,8 @@ export async function readFileRange (id: number, path: string, start: number, le
     headers: { Accept: '*/*', Range: `bytes=${start}-${start + length - 1}` },
     ...(signal !== undefined && { signal })
   })
-  if (response.status === 416) return { bytes: new Uint8Array(), size: start, text: true }
+  // Past the end: the file's size is in `Content-Range: bytes */<size>`.
+  if (response.status === 416) return { bytes: new Uint8Array(), size: Number(/^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1] ?? start), text: true }
   if (!response.ok) throw await errorOf(response)
   const bytes = new Uint8Array(await response.arrayBuffer())
   const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1]

@@ -250,7 +250,10 @@ function Crumbs ({ title }: { title: string }): React.ReactNode {
   )
 }
 
-/** Per rule, how many values were replaced: `IP 92,351 · MAC 3`. */
+/** Per rule, how many values were replaced, then the files left out: `IP 92,351 · MAC 3 · 144 files omitted`. */
 function redactionSummary (counts: Record<string, number>): string {
-  return Object.entries(counts).map(([rule, count]) => `${rule} ${count.toLocaleString()}`).join(' · ') || 'nothing to replace'
+  const { 'omitted-files': omitted = 0, ...rules } = counts
+  const parts = Object.entries(rules).map(([rule, count]) => `${rule} ${count.toLocaleString()}`)
+  if (omitted > 0) parts.push(`${omitted.toLocaleString()} ${omitted === 1 ? 'file' : 'files'} omitted`)
+  return parts.join(' · ') || 'nothing to replace'
 }
