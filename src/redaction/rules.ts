@@ -32,6 +32,8 @@ export interface CompiledRule {
   replace: ReplaceMatch
   /** Set when `regex` can match nothing at all (a Domain rule with no domain): no text needs scanning. */
   matchesNothing?: true
+  /** Set when a replacement depends on the characters after the match too (`following`), not on its text alone. */
+  readsFollowing?: true
   /**
    * A cheaper form of the rule for the lines of a text where `unless` finds
    * nothing: there it finds everything `regex` would replace, and replaces it
@@ -87,7 +89,7 @@ export function compileRules (plan: RedactionPlan, clusterDomains: string[]): Co
   })
 }
 
-type Matcher = Pick<CompiledRule, 'regex' | 'replace' | 'matchesNothing' | 'narrow'>
+type Matcher = Pick<CompiledRule, 'regex' | 'replace' | 'matchesNothing' | 'narrow' | 'readsFollowing'>
 
 function compileRule (rule: ObfuscateRule, clusterDomains: string[]): Matcher | undefined {
   const consistent = rule.replacementType === 'Consistent'
@@ -119,7 +121,8 @@ function compileRule (rule: ObfuscateRule, clusterDomains: string[]): Matcher | 
           })
           return unknown ? null : within.slice(0, within.length - following.length)
         },
-        narrow: { unless: new RegExp(MAY_HOLD_IPV6, 'g'), regex: ipv4Alone, replace: replaceV4 }
+        narrow: { unless: new RegExp(MAY_HOLD_IPV6, 'g'), regex: ipv4Alone, replace: replaceV4 },
+        readsFollowing: true
       }
     }
     case 'MAC':

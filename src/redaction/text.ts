@@ -9,7 +9,7 @@ export interface Redactor {
   /** Makes the keys known to `mapping` (a round trip to the thread that owns the mapping, or nothing). */
   resolve: (keys: string[]) => Promise<void> | void
   counts: Counts
-  /** Per rule: match text (and, for IP, the two characters after it) → its replacement and count key, for this thread (see redactText). */
+  /** Per rule: match text (and the two characters after it, for a rule that reads them) → its replacement and count key, for this thread (see redactText). */
   memo: Map<number, Map<string, { output: string, countKey: string | undefined }>>
 }
 
@@ -32,10 +32,13 @@ export async function redactText (text: string, redactor: Redactor, where: 'path
     if (rule.matchesNothing === true) continue
     // Most names and many chunks match nothing: find that out without allocating. (A rule with a
     // narrow form scans faster in its replace, which returns the text itself when nothing matched.)
-    rule.regex.lastIndex = 0
-    if (rule.narrow === undefined && !rule.regex.test(current)) continue
-    // A match's replacement depends on its text only, and a mapping never changes:
-    // remember each distinct match (log lines repeat the same few addresses).
+    if (rule.narrow === undefined) {
+      rule.regex.lastIndex = 0
+      if (!rule.regex.test(current)) continue
+    }
+    // A match's replacement depends on its text (and, for a rule that reads them, the characters
+    // after it) only, and a mapping never changes: remember each distinct match (log lines repeat
+    // the same few addresses).
     let memo = redactor.memo.get(rule.index)
     if (memo === undefined || memo.size > MEMO_LIMIT) {
       memo = new Map()
@@ -48,10 +51,9 @@ export async function redactText (text: string, redactor: Redactor, where: 'path
       const output = replaceMatches(current, rule, (replace, match, rest) => {
         let end = rest.length
         if (typeof rest[end - 1] === 'object') end-- // named groups
-        // What follows a match matters only to a rule with a narrow form (IP), and is then remembered with it.
         const after = (rest[end - 2] as number) + match.length
-        const following = rule.narrow !== undefined ? (rest[end - 1] as string).slice(after, after + 2) : ''
-        const memoKey = rule.narrow !== undefined ? `${match}\u0000${following}` : match
+        const following = rule.readsFollowing === true ? (rest[end - 1] as string).slice(after, after + 2) : ''
+        const memoKey = rule.readsFollowing === true ? `${match}\u0000${following}` : match
         const remembered = known.get(memoKey)
         if (remembered !== undefined) {
           if (remembered.countKey !== undefined) pending.push(remembered.countKey)
